@@ -1,0 +1,29 @@
+// node:http adapter: translates only. The core answers with a neutral response; this writes it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OutgoingResponse } from '../core/respond';
+
+export type CoreHandler = (request: IncomingMessage) => Promise<OutgoingResponse>;
+
+export function writeResponse(res: ServerResponse, response: OutgoingResponse): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string | string[] | number> = response.headers;
+  if (response.body !== undefined) headers['content-length'] = Buffer.byteLength(response.body);
+  else if (response.status !== 204 && response.status !== 304) headers['content-length'] = 0;
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+/** `(req, res)` for `http.createServer`. */
+export function nodeHandler(core: CoreHandler): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    core(req).then(
+      (response) => writeResponse(res, response),
+      () => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/problem+json' });
+          res.end('{"type":"about:blank","title":"Internal Server Error","status":500}');
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,248 @@
+// The request's way through, for one prepared document: route → security → parameters and body →
+// handler → reply → response validation. Speaks node's request in, a neutral response out.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { HttpError, type ViolationDetail } from '../errors';
+import { parseCookies, parseQuery, type RawParameters } from '../binding/parameters';
+import { matchMedia, parseBody, readBody } from '../binding/body';
+import { essence, negotiate, parseAccept } from '../replies/media';
+import { isReply, Reply } from '../replies/replies';
+import type { Router } from '../router/router';
+import { compileOperation, type PrepareContext, type PreparedOperation } from './prepare';
+import { errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, successReply } from './respond';
+import type { HandlerContext, ResponseValidationMode } from './types';
+
+export interface PipelineOptions {
+  router: Router<PreparedOperation>;
+  basePath: string;
+  bodyLimit: number;
+  responseValidation: ResponseValidationMode;
+  production: boolean;
+  log: Logger;
+  prepare: PrepareContext;
+  /** Routes served beside the document's (docs, health); consulted only when the document has no match. */
+  builtins: (request: IncomingMessage, path: string) => Promise<OutgoingResponse | undefined>;
+}
+
+const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+class RequestContext implements HandlerContext {
+  principal: unknown = undefined;
+  recorded?: Reply;
+  private replies?: any;
+  private logger?: Logger;
+
+  constructor(
+    readonly request: IncomingMessage,
+    readonly requestId: string,
+    private readonly op: PreparedOperation,
+    private readonly baseLog: Logger,
+  ) {}
+
+  get operation() {
+    return this.op.info;
+  }
+
+  get reply() {
+    if (!this.replies) {
+      this.replies = Object.create(this.op.replyPrototype);
+      this.replies.record = (reply: Reply) => (this.recorded = reply);
+    }
+    return this.replies;
+  }
+
+  get log(): Logger {
+    return (this.logger ??= this.baseLog.child({ reqId: this.requestId, operationId: this.op.info.operationId }));
+  }
+}
+
+export class Pipeline {
+  constructor(private readonly options: PipelineOptions) {}
+
+  async handle(request: IncomingMessage): Promise<OutgoingResponse> {
+    const started = process.hrtime.bigint();
+    const url = request.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const search = q === -1 ? '' : url.slice(q + 1);
+    const header = request.headers['x-request-id'];
+    const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+
+    let response: OutgoingResponse;
+    let operationId: string | undefined;
+    try {
+      const routed = this.route(request.method ?? 'GET', path);
+      if (routed.kind === 'found') {
+        operationId = routed.op.info.operationId;
+        response = await this.run(routed.op, request, path, search, routed.params, requestId);
+      } else {
+        response = (await this.options.builtins(request, path)) ?? this.routingProblem(routed, path);
+      }
+    } catch (error) {
+      this.options.log.error({ err: error, reqId: requestId, operationId }, 'unexpected error outside a handler');
+      response = plainProblem(problemBody(HttpError.of('internalError', 'unexpected error'), 500, path, true));
+    }
+    response.headers['x-request-id'] = requestId;
+    if (this.options.log.isLevelEnabled('info')) {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      this.options.log.info({ reqId: requestId, operationId, method: request.method, url, status: response.status, ms: Math.round(ms * 1000) / 1000 }, 'request');
+    }
+    return response;
+  }
+
+  private route(method: string, path: string): { kind: 'found'; op: PreparedOperation; params: Record<string, string> } | { kind: 'notFound' } | { kind: 'methodNotAllowed'; allowed: string[] } {
+    const { basePath, router } = this.options;
+    if (basePath && !(path === basePath || path.startsWith(`${basePath}/`))) return { kind: 'notFound' };
+    const local = basePath ? path.slice(basePath.length) || '/' : path;
+    const match = router.find(method, local);
+    if (match.kind === 'found') return { kind: 'found', op: match.store, params: match.params };
+    if (match.kind === 'methodNotAllowed' && method === 'HEAD' && match.allowed.includes('GET')) {
+      const get = router.find('GET', local);
+      if (get.kind === 'found') return { kind: 'found', op: get.store, params: get.params };
+    }
+    return match;
+  }
+
+  private routingProblem(routed: { kind: 'notFound' } | { kind: 'methodNotAllowed'; allowed: string[] }, path: string): OutgoingResponse {
+    if (routed.kind === 'methodNotAllowed') {
+      const allowed = routed.allowed.includes('GET') && !routed.allowed.includes('HEAD') ? [...routed.allowed, 'HEAD'].sort() : routed.allowed;
+      return plainProblem(problemBody(HttpError.of('methodNotAllowed', `allowed: ${allowed.join(', ')}`), 405, path, false), { allow: allowed.join(', ') });
+    }
+    return plainProblem(problemBody(HttpError.of('notFound', `no operation at ${path}`), 404, path, false));
+  }
+
+  private async run(op: PreparedOperation, request: IncomingMessage, path: string, search: string, pathParams: Record<string, string>, requestId: string): Promise<OutgoingResponse> {
+    const ctx = new RequestContext(request, requestId, op, this.options.log);
+    const accept = request.headers.accept;
+    try {
+      const compiled = op.compiled ?? compileOperation(op, this.options.prepare);
+      if (accept && op.produces.length && !negotiate(op.produces, parseAccept(accept))) {
+        throw HttpError.of('notAcceptable', `this operation produces ${[...new Set(op.produces)].join(', ')}`);
+      }
+      // Security first: an unauthenticated client cannot make the server read its body.
+      if (op.security) ctx.principal = await op.security(request, search, op.info);
+
+      const input: Record<string, unknown> = {};
+      const errors: ViolationDetail[] = [];
+      if (compiled.parameters.length) {
+        let cookies: Map<string, string> | undefined;
+        const raw: RawParameters = { path: pathParams, query: parseQuery(search), headers: request.headers, cookies: () => (cookies ??= parseCookies(request.headers.cookie)) };
+        for (const plan of compiled.parameters) plan.bind(raw, input, errors);
+      }
+      if (compiled.body) await this.bindBody(op, compiled, request, input, errors);
+      if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
+
+      const result = await op.handler(input, ctx);
+      return this.reply(op, ctx, isReply(result) ? result : result === undefined && ctx.recorded ? ctx.recorded : result, path, accept);
+    } catch (error) {
+      return this.fail(op, ctx, error, path, accept);
+    }
+  }
+
+  private async bindBody(op: PreparedOperation, compiled: NonNullable<PreparedOperation['compiled']>, request: IncomingMessage, input: Record<string, unknown>, errors: ViolationDetail[]): Promise<void> {
+    const plan = compiled.body!;
+    const contentType = request.headers['content-type'];
+    const length = request.headers['content-length'];
+    const hasBody = (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+    if (!hasBody && !contentType) {
+      if (plan.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
+      return;
+    }
+    const media = matchMedia(plan, contentType);
+    if (!media) {
+      throw HttpError.of('unsupportedMediaType', `Content-Type ${contentType ?? '(none)'} is not accepted; send one of ${plan.declared}`);
+    }
+    const preParsed = (request as any)._body === true ? (request as any).body : undefined;
+    let value: unknown;
+    if (preParsed !== undefined && !Buffer.isBuffer(preParsed)) value = preParsed;
+    else {
+      const bytes = Buffer.isBuffer(preParsed) ? preParsed : await readBody(request, this.options.bodyLimit);
+      if (bytes.length === 0) {
+        if (plan.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
+        return;
+      }
+      value = parseBody(media, bytes);
+    }
+    const violations = media.validate?.(value);
+    if (violations) {
+      for (const v of violations) errors.push({ in: 'body', pointer: v.pointer, message: v.message });
+      return;
+    }
+    const hydrate = compiled.hydrators.get(media);
+    input.body = hydrate ? hydrate(value) : value;
+  }
+
+  private reply(op: PreparedOperation, ctx: RequestContext, result: unknown, path: string, accept: string | undefined): OutgoingResponse {
+    const reply = isReply(result) ? result : successReply(op.replies, result);
+    if (typeof reply === 'string') return this.contractViolation(op, ctx, [reply], path);
+    return this.deliver(op, ctx, reply, path, accept);
+  }
+
+  /** Renders a Reply and holds it to the contract as `responseValidation` says. */
+  private deliver(op: PreparedOperation, ctx: RequestContext, reply: Reply, path: string, accept: string | undefined): OutgoingResponse {
+    // `ctx.reply.noBuildInfo()` with no body, for a problem+json response: the problem is generated.
+    if (reply.body === undefined && reply.response.content.some((m) => essence(m.mediaType) === PROBLEM_JSON)) {
+      const problem = problemBody(new HttpError(reply.status), reply.status, path, false);
+      delete problem.detail;
+      reply = new Reply(reply.response, reply.status, problem, { ...reply.options, contentType: reply.options.contentType ?? PROBLEM_JSON });
+    }
+    const mode = this.options.responseValidation;
+    const compiled = op.compiled!;
+    const { response, violations } = render(op.replies, compiled.checks, reply, accept, mode !== 'off');
+    if (violations.length === 0 || mode === 'off') return response;
+    if (mode === 'warn') {
+      ctx.log.warn({ violations, status: reply.status }, 'response breaks the contract (sent anyway: responseValidation is warn)');
+      return response;
+    }
+    return this.contractViolation(op, ctx, violations, path);
+  }
+
+  private contractViolation(op: PreparedOperation, ctx: RequestContext, violations: string[], path: string): OutgoingResponse {
+    ctx.log.error({ violations }, `response of ${op.info.operationId} breaks the contract`);
+    const detail = `${op.info.method} ${op.spec.path} (${op.info.operationId}): ${violations.join('; ')}`;
+    const error = HttpError.of('responseValidationFailed', this.options.production ? undefined : detail);
+    return plainProblem(problemBody(error, 500, path, this.options.production));
+  }
+
+  private fail(op: PreparedOperation, ctx: RequestContext, error: unknown, path: string, accept: string | undefined): OutgoingResponse {
+    if (!(error instanceof HttpError)) {
+      ctx.log.error({ err: error }, `handler ${op.info.operationId} failed`);
+      const detail = this.options.production ? undefined : `${op.info.operationId} threw: ${(error as Error)?.message ?? String(error)}`;
+      return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
+    }
+    const { reply, status, problem } = errorReply(op.replies, error, path, this.options.production);
+    const own = error.code !== undefined;
+    if (own) {
+      // specbind's own errors use the operation's declaration when it fits, else plain problem+json:
+      // a 400 for bad input stays a 400 even if the document forgot to declare it.
+      if (reply && op.compiled) {
+        const rendered = render(op.replies, op.compiled.checks, reply, accept, true);
+        if (rendered.violations.length === 0) return withHeaders(rendered.response, error);
+      }
+      return plainProblem(problem, stringHeaders(error));
+    }
+    if (!reply) {
+      if (this.options.responseValidation !== 'strict') return plainProblem(problem, stringHeaders(error));
+      return this.contractViolation(op, ctx, [`status ${status} is not declared`], path);
+    }
+    return this.deliver(op, ctx, reply, path, accept);
+  }
+}
+
+function stringHeaders(error: HttpError): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(error.options.headers ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function withHeaders(response: OutgoingResponse, error: HttpError): OutgoingResponse {
+  Object.assign(response.headers, stringHeaders(error));
+  return response;
+}
+
+function describe(errors: ViolationDetail[]): string {
+  const first = errors[0];
+  const where = first.in === 'body' ? `body${first.pointer ? ` ${first.pointer}` : ''}` : `${first.in} parameter "${first.name}"${first.pointer ? ` ${first.pointer}` : ''}`;
+  return `${where} ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`;
+}

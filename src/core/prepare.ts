@@ -1,0 +1,115 @@
+// Everything per operation, prepared before the first request: parameter and body plans with their
+// validators, the security gate, the reply table and its validators, domain-model hydrators.
+import type { Logger } from 'pino';
+import { StartupError, type StartupProblem } from '../errors';
+import { planParameter, type ParameterPlan } from '../binding/parameters';
+import { planBody, type BodyPlan, type MediaPlan } from '../binding/body';
+import { BINDING, bind, type Binding, type Hydrator, HydratorCompiler } from '../binding/models';
+import { ShapeReader } from '../binding/shape';
+import type { OperationSpec, ResponseSpec } from '../spec/operations';
+import { ReplyTable } from '../replies/replies';
+import { essence } from '../replies/media';
+import { planSecurity, type SecurityGate } from '../security/security';
+import type { SchemaCompiler, Validator } from '../validation/compiler';
+import type { ResponseChecks } from './respond';
+import type { Handler, ModelClass, OperationInfo, SecurityCheck } from './types';
+
+export interface PreparedOperation {
+  spec: OperationSpec;
+  info: OperationInfo;
+  handler: Handler;
+  handlerSource?: string;
+  security?: SecurityGate;
+  replies: ReplyTable;
+  replyPrototype: object;
+  /** Media types of the 2xx responses: an Accept header must admit one of them (else 406). */
+  produces: string[];
+  /** Filled by `compile()`, eagerly at startup or on the first request. */
+  compiled?: CompiledOperation;
+}
+
+export interface CompiledOperation {
+  parameters: ParameterPlan[];
+  body?: BodyPlan;
+  hydrators: Map<MediaPlan, Hydrator>;
+  checks: ResponseChecks;
+}
+
+export interface PrepareContext {
+  document: unknown;
+  compiler: SchemaCompiler;
+  shapes: ShapeReader;
+  hydrators: HydratorCompiler;
+  schemes: Record<string, unknown>;
+  checks: Record<string, SecurityCheck>;
+  presenceOnlySecurity: boolean;
+  log: Logger;
+}
+
+export function prepareOperation(spec: OperationSpec, handler: Handler, source: string | undefined, context: PrepareContext, problems: StartupProblem[]): PreparedOperation {
+  const replies = new ReplyTable(spec.responses);
+  const produces = spec.responses.filter((r) => /^2/.test(r.key)).flatMap((r) => r.content.map((m) => m.mediaType));
+  return {
+    spec,
+    info: { operationId: spec.operationId, method: spec.method.toUpperCase(), path: spec.path, tags: spec.tags },
+    handler: withBindingResolved(handler, spec),
+    handlerSource: source,
+    security: planSecurity(spec, context.schemes as Record<string, any>, context.checks, problems, context.presenceOnlySecurity),
+    replies,
+    replyPrototype: replies.replyPrototype(),
+    produces,
+  };
+}
+
+/** `bind()` maps may name parameters as declared (`image-name`) or camelCased; settle on the input keys. */
+function withBindingResolved(handler: Handler, spec: OperationSpec): Handler {
+  const binding = (handler as any)[BINDING] as Binding | undefined;
+  if (!binding) return handler;
+  const rename: Record<string, string> = {};
+  for (const [name, field] of Object.entries(binding.rename)) {
+    const parameter = spec.parameters.find((p) => p.name === name || p.key === name);
+    rename[parameter ? parameter.key : name] = field;
+  }
+  return bind(binding.Model as ModelClass, rename, binding.handler, binding.options);
+}
+
+/** Compiles an operation's validators; a schema Ajv cannot compile is a startup error naming its pointer. */
+export function compileOperation(op: PreparedOperation, context: PrepareContext): CompiledOperation {
+  if (op.compiled) return op.compiled;
+  const { spec } = op;
+  const where = { method: spec.method, path: spec.path, operationId: spec.operationId };
+  const validator = (direction: 'request' | 'response', pointer: string): Validator => {
+    try {
+      return context.compiler.validator(direction, pointer);
+    } catch (error) {
+      throw new StartupError(`Cannot compile a schema of ${spec.method.toUpperCase()} ${spec.path} (${spec.operationId})`, [
+        { ...where, pointer, message: (error as Error).message, fix: 'correct the schema' },
+      ]);
+    }
+  };
+  const parameters = spec.parameters.map((p) => planParameter(p, context.shapes, p.schemaPointer ? validator('request', p.schemaPointer) : undefined));
+  const body = spec.requestBody ? planBody(spec.requestBody, context.shapes, (pointer) => validator('request', pointer)) : undefined;
+  const hydrators = new Map<MediaPlan, Hydrator>();
+  if (body && spec.requestBody) {
+    body.media.forEach((media, i) => {
+      const hydrate = context.hydrators.compile(spec.requestBody!.content[i].schema);
+      if (hydrate) hydrators.set(media, hydrate);
+    });
+  }
+  const bodyValidators = new Map<string, Validator | undefined>();
+  const headerValidators = new Map<string, Validator | undefined>();
+  for (const response of spec.responses) {
+    for (const media of response.content) {
+      bodyValidators.set(`${response.pointer} ${essence(media.mediaType)}`, media.schemaPointer ? validator('response', media.schemaPointer) : undefined);
+    }
+    for (const header of response.headers) {
+      headerValidators.set(`${response.pointer} ${header.name}`, header.schemaPointer ? validator('response', header.schemaPointer) : undefined);
+    }
+  }
+  const checks: ResponseChecks = {
+    body: (response: ResponseSpec, mediaType: string) => bodyValidators.get(`${response.pointer} ${essence(mediaType)}`),
+    header: (response: ResponseSpec, name: string) => headerValidators.get(`${response.pointer} ${name}`),
+  };
+  op.compiled = { parameters, body, hydrators, checks };
+  return op.compiled;
+}

@@ -1,0 +1,161 @@
+// From a handler's result (a value, a Reply, an HttpError) to the bytes on the wire: the declared
+// response chosen, its media type negotiated, the body serialised and checked against the document.
+import { STATUS_CODES } from 'node:http';
+import { HttpError, PROBLEMS, problemType, type ViolationDetail } from '../errors';
+import type { ResponseSpec } from '../spec/operations';
+import { essence, isJsonMediaType, negotiate, parseAccept } from '../replies/media';
+import { Reply, type ReplyOptions, type ReplyTable, statusOf } from '../replies/replies';
+import type { Validator } from '../validation/compiler';
+
+/** The neutral response every adapter writes. */
+export interface OutgoingResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body?: string | Buffer;
+}
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: ViolationDetail[];
+  [extension: string]: unknown;
+}
+
+export function problemBody(error: HttpError, status: number, instance: string | undefined, hideDetail: boolean): ProblemBody {
+  const code = error.code;
+  const body: ProblemBody = {
+    type: code ? problemType(code) : 'about:blank',
+    title: code ? PROBLEMS[code].title : STATUS_CODES[status] ?? 'Error',
+    status,
+  };
+  if (error.detail && !(hideDetail && status >= 500)) body.detail = error.detail;
+  if (instance) body.instance = instance;
+  if (error.errors?.length) body.errors = error.errors;
+  if (error.options.extensions) Object.assign(body, error.options.extensions);
+  return body;
+}
+
+/** A problem response that no declaration shapes: specbind's own 4xx/5xx. */
+export function plainProblem(body: ProblemBody, headers: Record<string, string | string[]> = {}): OutgoingResponse {
+  return { status: body.status, headers: { ...headers, 'content-type': PROBLEM_JSON }, body: JSON.stringify(body) };
+}
+
+/** The per-operation validators of each declared response, compiled once. */
+export interface ResponseChecks {
+  body(response: ResponseSpec, mediaType: string): Validator | undefined;
+  header(response: ResponseSpec, name: string): Validator | undefined;
+}
+
+export interface Rendered {
+  response: OutgoingResponse;
+  /** What breaks the contract, if anything (the caller decides: replace, log, or ignore). */
+  violations: string[];
+}
+
+/** True when `value` is plain JSON already (no class instances, toJSON, Dates or undefined members). */
+function isPlainJson(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'undefined' && typeof value !== 'function' && typeof value !== 'bigint' && typeof value !== 'symbol' && (typeof value !== 'number' || Number.isFinite(value));
+  if (depth > 64) return false;
+  if (Array.isArray(value)) return value.every((item) => isPlainJson(item, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || typeof (value as any).toJSON === 'function') return false;
+  for (const key in value) if (!isPlainJson((value as any)[key], depth + 1)) return false;
+  return true;
+}
+
+export function render(
+  replies: ReplyTable,
+  checks: ResponseChecks,
+  reply: Reply,
+  acceptHeader: string | undefined,
+  validate: boolean,
+): Rendered {
+  const { response, status, body, options } = reply;
+  const violations: string[] = [];
+  const offered = response.content.map((m) => m.mediaType);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = typeof value === 'number' ? String(value) : value;
+
+  let payload: string | Buffer | undefined;
+  let mediaType: string | undefined;
+  if (body !== undefined && offered.length === 0) {
+    violations.push(`response ${status} declares no content, but the handler sent a body`);
+  } else if (body === undefined && offered.length > 0 && status !== 204 && status !== 304) {
+    const expected = response.content.some((m) => m.schema !== undefined);
+    if (expected) violations.push(`response ${status} declares a body (${offered.join(', ')}), but the handler sent none`);
+  }
+  if (body !== undefined) {
+    mediaType = options.contentType ?? negotiate(offered, parseAccept(acceptHeader)) ?? offered[0];
+    if (mediaType && options.contentType && !offered.some((t) => essence(t) === essence(options.contentType!))) {
+      violations.push(`content type ${options.contentType} is not declared for response ${status}`);
+    }
+    if (mediaType) {
+      const json = isJsonMediaType(mediaType);
+      if (Buffer.isBuffer(body)) payload = body;
+      else if (json) payload = JSON.stringify(body);
+      else payload = typeof body === 'string' ? body : JSON.stringify(body);
+      if (payload === undefined) payload = '';
+      if (validate && json && !Buffer.isBuffer(body)) {
+        const validator = checks.body(response, mediaType);
+        if (validator) {
+          const value = isPlainJson(body) ? body : JSON.parse(payload as string);
+          const errors = validator(value);
+          if (errors) for (const e of errors.slice(0, 10)) violations.push(`body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
+        }
+      }
+      headers['content-type'] = mediaType;
+    }
+  }
+  if (validate) {
+    for (const header of response.headers) {
+      if (header.name === 'content-type') continue;
+      const value = headers[header.name];
+      if (value === undefined) {
+        if (header.required) violations.push(`required header ${header.name} is missing`);
+        continue;
+      }
+      const validator = checks.header(response, header.name);
+      if (validator && typeof value === 'string') {
+        const errors = validator(header.schema?.type === 'integer' || header.schema?.type === 'number' ? Number(value) : value);
+        if (errors) violations.push(`header ${header.name} ${errors[0].message}`);
+      }
+    }
+  }
+  return { response: { status, headers, body: payload }, violations };
+}
+
+/** A Reply for a plain return value: the operation's success response. */
+export function successReply(replies: ReplyTable, value: unknown): Reply | string {
+  if (replies.successAmbiguous) {
+    const names = replies.responses.filter((r) => /^2/.test(r.key)).map((r) => `ctx.reply.${r.names[r.names.length - 1]}()`);
+    return `the operation declares several 2xx responses; return one of ${names.join(', ')}`;
+  }
+  const response = replies.success;
+  if (!response) return 'the operation declares no success response; return a ctx.reply.<name>() instead';
+  return new Reply(response, statusOf(response.key, 200), value);
+}
+
+/** A Reply for an HttpError: its named or numbered declaration, with a problem body unless one is given. */
+export function errorReply(replies: ReplyTable, error: HttpError, instance: string | undefined, hideDetail: boolean): { reply?: Reply; status: number; problem: ProblemBody } {
+  let response: ResponseSpec | undefined;
+  let status: number;
+  if (typeof error.target === 'string') {
+    response = replies.byName.get(error.target);
+    status = response ? statusOf(response.key, 500) : 500;
+  } else {
+    status = error.target;
+    response = replies.forStatus(status);
+  }
+  const problem = problemBody(error, status, instance, hideDetail);
+  if (!response) return { status, problem };
+  const declaresBody = response.content.length > 0;
+  const problemType = response.content.find((m) => essence(m.mediaType) === PROBLEM_JSON)?.mediaType;
+  const options: ReplyOptions = { headers: error.options.headers as ReplyOptions['headers'], status, contentType: error.options.body === undefined ? problemType : undefined };
+  const body = error.options.body !== undefined ? error.options.body : declaresBody ? problem : undefined;
+  return { reply: new Reply(response, status, body, options), status, problem };
+}

@@ -1,0 +1,20 @@
+// specbind's public API.
+export { createServer, basePathOf } from './server';
+export type { SpecbindServer, Listening } from './server';
+export { bind } from './binding/models';
+export type { BindOptions } from './binding/models';
+export { HttpError, StartupError, PROBLEMS } from './errors';
+export type { ViolationDetail, StartupProblem, ProblemCode } from './errors';
+export { Reply } from './replies/replies';
+export type {
+  CreateServerOptions,
+  Handler,
+  HandlerContext,
+  ModelClass,
+  OperationInfo,
+  ReplyOptions,
+  ResponseValidationMode,
+  MissingHandlers,
+  SecurityCheck,
+  SecurityCheckInput,
+} from './core/types';

@@ -1,0 +1,50 @@
+// Media-type matching for `Content-Type` (request bodies) and `Accept` (responses), wildcards included.
+
+/** `Application/JSON; charset=utf-8` → `application/json`. */
+export function essence(mediaType: string): string {
+  const semi = mediaType.indexOf(';');
+  return (semi === -1 ? mediaType : mediaType.slice(0, semi)).trim().toLowerCase();
+}
+
+export function isJsonMediaType(mediaType: string): boolean {
+  const type = essence(mediaType);
+  return type === 'application/json' || type.endsWith('+json') || type === '*/*' || type === 'application/*';
+}
+
+/** Whether `pattern` (which may be `type/*` or `*\/*`) admits the concrete `type`. */
+export function mediaMatches(pattern: string, type: string): boolean {
+  if (pattern === type || pattern === '*/*') return true;
+  if (pattern.endsWith('/*')) return type.startsWith(pattern.slice(0, -1));
+  return false;
+}
+
+interface AcceptEntry {
+  type: string;
+  q: number;
+}
+
+export function parseAccept(header: string | undefined): AcceptEntry[] | undefined {
+  if (!header) return undefined;
+  const entries: AcceptEntry[] = [];
+  for (const part of header.split(',')) {
+    const [type, ...params] = part.split(';');
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (type.trim() && q > 0) entries.push({ type: type.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0 });
+  }
+  return entries.sort((a, b) => b.q - a.q);
+}
+
+/**
+ * The first of `offered` (declared media types, in document order) that `accept` admits, by preference.
+ * Undefined when nothing is acceptable; the first offered when there is no Accept header.
+ */
+export function negotiate(offered: string[], accept: AcceptEntry[] | undefined): string | undefined {
+  if (offered.length === 0) return undefined;
+  if (!accept || accept.length === 0) return offered[0];
+  for (const entry of accept) {
+    const hit = offered.find((type) => mediaMatches(entry.type, essence(type)) || mediaMatches(essence(type), entry.type));
+    if (hit) return hit;
+  }
+  return undefined;
+}

@@ -1,0 +1,167 @@
+// createServer: load the document, resolve handlers, prepare every operation, and expose the core as
+// a node handler, an Express app, and `listen()`.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { StartupError, type StartupProblem } from './errors';
+import { loadSpec, type LoadedSpec } from './spec/load';
+import { collectOperations, type OperationSpec } from './spec/operations';
+import { Router } from './router/router';
+import { SchemaCompiler } from './validation/compiler';
+import { ShapeReader } from './binding/shape';
+import { HydratorCompiler } from './binding/models';
+import { checkHandlers, handlerMap, type ResolvedHandler } from './handlers/resolve';
+import { mockHandler, notImplementedHandler } from './handlers/fallbacks';
+import { compileOperation, prepareOperation, type PrepareContext, type PreparedOperation } from './core/prepare';
+import { Pipeline } from './core/pipeline';
+import type { OutgoingResponse } from './core/respond';
+import { docsRoutes } from './docs/docs';
+import { nodeHandler } from './adapters/node';
+import { expressApp } from './adapters/express';
+import { makeLogger } from './log';
+import type { CreateServerOptions } from './core/types';
+
+export interface Listening {
+  url: string;
+  port: number;
+  server: Server;
+  close: () => Promise<void>;
+}
+
+export interface SpecbindServer {
+  /** An Express 5 app serving the API: mount it in your own app. */
+  readonly app: Express;
+  /** `(req, res)` for node:http, if you run your own server. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The prepared operations, in document order (for route tables and tooling). */
+  readonly operations: ReadonlyArray<{ operationId: string; method: string; path: string; handlerSource?: string; tags: string[] }>;
+  readonly document: unknown;
+  readonly log: Logger;
+  /** Warnings found while loading (they do not stop startup). */
+  readonly warnings: StartupProblem[];
+  listen(port?: number, host?: string): Promise<Listening>;
+}
+
+/** The path part of `servers[0].url`, server variables at their defaults: `https://x/v1/` → `/v1`. */
+export function basePathOf(document: any): string {
+  const server = document?.servers?.[0];
+  if (!server || typeof server.url !== 'string') return '';
+  const url = server.url.replace(/\{([^}]+)\}/g, (_: string, name: string) => String(server.variables?.[name]?.default ?? ''));
+  let pathname: string;
+  try {
+    pathname = new URL(url, 'http://placeholder').pathname;
+  } catch {
+    return '';
+  }
+  const trimmed = decodeURIComponent(pathname).replace(/\/+$/, '');
+  return trimmed === '' ? '' : trimmed;
+}
+
+export async function createServer(options: CreateServerOptions): Promise<SpecbindServer> {
+  if (!options || options.spec === undefined) throw new StartupError('createServer needs { spec }: a path to an OpenAPI document or a document object');
+  const log = makeLogger(options.logger);
+  const loaded: LoadedSpec = await loadSpec(options.spec);
+  const { document, dialect } = loaded;
+  const collected = collectOperations(document, loaded.file);
+  for (const warning of collected.warnings) log.warn({ warning }, 'OpenAPI document warning');
+
+  const tags = options.tags?.length ? new Set(options.tags) : undefined;
+  const served: OperationSpec[] = tags ? collected.operations.filter((op) => op.tags.some((t) => tags.has(t))) : collected.operations;
+  const missing = options.missingHandlers ?? 'fail';
+  const handlers = handlerMap(options.handlers);
+  const allIds = new Set(collected.operations.map((op) => op.operationId));
+  checkHandlers(served, handlers, allIds, missing === 'fail');
+
+  const compiler = new SchemaCompiler(document, dialect, (message) => log.debug({ ajv: message }, 'schema compiler'));
+  const context: PrepareContext = {
+    document,
+    compiler,
+    shapes: new ShapeReader(document),
+    hydrators: new HydratorCompiler(document, options.models ?? {}),
+    schemes: (document.components?.securitySchemes ?? {}) as Record<string, unknown>,
+    checks: options.security ?? {},
+    presenceOnlySecurity: missing === 'mock' && !options.handlers,
+    log,
+  };
+
+  const problems: StartupProblem[] = [];
+  const router = new Router<PreparedOperation>();
+  const prepared: PreparedOperation[] = [];
+  for (const spec of served) {
+    const resolved: ResolvedHandler | undefined = handlers.get(spec.operationId);
+    const handler = resolved?.handler ?? (missing === 'mock' ? mockHandler(document, spec) : notImplementedHandler(spec));
+    const op = prepareOperation(spec, handler, resolved?.source, context, problems);
+    try {
+      router.add(spec.method, spec.path, op);
+    } catch (error) {
+      problems.push({ method: spec.method, path: spec.path, operationId: spec.operationId, message: (error as Error).message });
+    }
+    prepared.push(op);
+  }
+  if (problems.length) throw new StartupError(`specbind cannot start: ${problems.length} problem(s):`, problems);
+  if ((options.compile ?? 'eager') === 'eager') for (const op of prepared) compileOperation(op, context);
+
+  const basePath = basePathOf(document);
+  const docs = docsRoutes(document, options.docs === undefined ? '/docs' : options.docs, basePath);
+  let shuttingDown = false;
+  const json = (status: number, body: unknown): OutgoingResponse => ({ status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(body) });
+  const builtins = async (request: IncomingMessage, path: string): Promise<OutgoingResponse | undefined> => {
+    const method = request.method ?? 'GET';
+    if (method === 'GET' || method === 'HEAD') {
+      if (path === '/healthz') return json(200, { status: 'ok' });
+      if (path === '/readyz') {
+        let ready = !shuttingDown;
+        if (ready && options.ready) ready = await Promise.resolve(options.ready()).catch(() => false);
+        return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      }
+    }
+    return docs.serve(method, path);
+  };
+
+  const pipeline = new Pipeline({
+    router,
+    basePath,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    responseValidation: options.responseValidation ?? (process.env.RESPONSE_VALIDATION as any) ?? 'strict',
+    production: process.env.NODE_ENV === 'production',
+    log,
+    prepare: context,
+    builtins,
+  });
+  const core = (request: IncomingMessage) => pipeline.handle(request);
+  const handler = nodeHandler(core);
+  let app: Express | undefined;
+
+  return {
+    get app() {
+      return (app ??= expressApp(core));
+    },
+    handler,
+    operations: prepared.map((op) => ({ operationId: op.info.operationId, method: op.info.method, path: op.info.path, handlerSource: op.handlerSource, tags: op.info.tags })),
+    document,
+    log,
+    warnings: collected.warnings,
+    listen(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1') {
+      const server = createHttpServer(handler);
+      return new Promise<Listening>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve({
+            url: `http://${shownHost}:${address.port}`,
+            port: address.port,
+            server,
+            close: () =>
+              new Promise<void>((done) => {
+                shuttingDown = true;
+                server.close(() => done());
+                server.closeIdleConnections();
+              }),
+          });
+        });
+      });
+    },
+  };
+}

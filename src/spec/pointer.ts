@@ -1,0 +1,25 @@
+// RFC 6901 JSON pointers: building them for error messages and following them inside a document.
+
+export function escapeToken(token: string | number): string {
+  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function unescapeToken(token: string): string {
+  return token.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+export function pointer(...tokens: Array<string | number>): string {
+  return tokens.map((t) => `/${escapeToken(t)}`).join('');
+}
+
+/** Follows `#/a/b` (or `/a/b`) inside `root`; undefined when any step is missing. */
+export function resolvePointer(root: unknown, ref: string): unknown {
+  const path = ref.startsWith('#') ? ref.slice(1) : ref;
+  if (path === '') return root;
+  let node: any = root;
+  for (const raw of path.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = node[unescapeToken(decodeURIComponent(raw))];
+  }
+  return node;
+}

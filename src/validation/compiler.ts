@@ -1,0 +1,114 @@
+// Ajv, once per server: one instance per direction for the document's dialect (draft-07 for 3.0,
+// 2020-12 for 3.1), the transformed document registered once, and validators compiled per schema
+// pointer so that a component schema is compiled once however many operations use it.
+import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { Dialect } from '../spec/load';
+import { FORBIDDEN_KEYWORD, transformDocument, type Direction } from './transform';
+
+export interface Violation {
+  /** JSON pointer into the validated value ('' for the value itself). */
+  pointer: string;
+  message: string;
+}
+
+export type Validator = (value: unknown) => Violation[] | null;
+
+const DOCUMENT_ID: Record<Direction, string> = { request: 'specbind:request', response: 'specbind:response' };
+
+/** OpenAPI's own formats; numeric ones are checked, the rest are annotations. */
+const OPENAPI_FORMATS: Record<string, any> = {
+  int32: { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n <= 2 ** 31 - 1 },
+  int64: { type: 'number', validate: (n: number) => Number.isInteger(n) },
+  float: { type: 'number', validate: () => true },
+  double: { type: 'number', validate: () => true },
+  byte: /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+  binary: true,
+  password: true,
+};
+
+/** Patterns as Unicode regexes where they parse so, else as plain ones (many real documents need that). */
+function patternRegExp(pattern: string, flags: string): RegExp {
+  try {
+    return new RegExp(pattern, flags);
+  } catch {
+    return new RegExp(pattern, flags.replace('u', ''));
+  }
+}
+patternRegExp.code = 'new RegExp';
+
+export class SchemaCompiler {
+  private readonly instances: Record<Direction, Ajv>;
+  private readonly cache: Record<Direction, Map<string, Validator>> = { request: new Map(), response: new Map() };
+
+  constructor(document: object, dialect: Dialect, warn: (message: string) => void = () => {}) {
+    const make = (direction: Direction): Ajv => {
+      const options: Options = {
+        strict: false,
+        validateSchema: false,
+        allErrors: direction === 'request',
+        useDefaults: direction === 'request',
+        discriminator: false,
+        code: { regExp: patternRegExp as any },
+        logger: { log: () => {}, warn: (...args: unknown[]) => warn(args.join(' ')), error: (...args: unknown[]) => warn(args.join(' ')) },
+      };
+      const ajv = dialect === '3.1' ? new Ajv2020(options) : new Ajv(options);
+      addFormats(ajv);
+      for (const [name, format] of Object.entries(OPENAPI_FORMATS)) ajv.addFormat(name, format);
+      ajv.addKeyword({
+        keyword: FORBIDDEN_KEYWORD,
+        schemaType: 'string',
+        errors: true,
+        validate: function forbidden(message: string) {
+          (forbidden as any).errors = [{ keyword: FORBIDDEN_KEYWORD, message, params: {} }];
+          return false;
+        },
+      });
+      ajv.addSchema(transformDocument(document, dialect, direction), DOCUMENT_ID[direction]);
+      return ajv;
+    };
+    this.instances = { request: make('request'), response: make('response') };
+  }
+
+  /** The validator for the schema at `schemaPointer` in the document; compiled on first use, then cached. */
+  validator(direction: Direction, schemaPointer: string): Validator {
+    const cache = this.cache[direction];
+    let validator = cache.get(schemaPointer);
+    if (!validator) {
+      const ajv = this.instances[direction];
+      const ref = `${DOCUMENT_ID[direction]}#${encodePointer(schemaPointer)}`;
+      const validate = ajv.getSchema(ref);
+      if (!validate) throw new Error(`no schema at #${schemaPointer}`);
+      validator = wrap(validate);
+      cache.set(schemaPointer, validator);
+    }
+    return validator;
+  }
+}
+
+/** Ajv resolves `#…` fragments as URI fragments: characters outside the fragment set must be %-encoded. */
+function encodePointer(schemaPointer: string): string {
+  return schemaPointer.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/g, (c) => encodeURIComponent(c));
+}
+
+function wrap(validate: ValidateFunction): Validator {
+  return (value) => (validate(value) ? null : (validate.errors ?? []).map(toViolation));
+}
+
+export function toViolation(error: ErrorObject): Violation {
+  const params = error.params as Record<string, unknown>;
+  let pointer = error.instancePath;
+  if (error.keyword === 'required') pointer += `/${escape(String(params.missingProperty))}`;
+  else if (error.keyword === 'additionalProperties') pointer += `/${escape(String(params.additionalProperty))}`;
+  else if (error.keyword === 'unevaluatedProperties') pointer += `/${escape(String(params.unevaluatedProperty))}`;
+  let message = error.message ?? 'is invalid';
+  if (error.keyword === 'required') message = 'is required';
+  else if (error.keyword === 'additionalProperties' || error.keyword === 'unevaluatedProperties') message = 'is not a declared property';
+  else if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) message = `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  return { pointer, message };
+}
+
+function escape(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -1,0 +1,134 @@
+// Turns a document's schemas into what Ajv validates, once at startup, for one direction:
+// OpenAPI 3.0 keywords become JSON Schema (`nullable`, boolean `exclusiveMinimum`), and
+// `readOnly` properties are dropped from `required` and forbidden in requests (`writeOnly` in responses).
+import type { Dialect } from '../spec/load';
+import { resolvePointer } from '../spec/pointer';
+
+export type Direction = 'request' | 'response';
+
+/** Keyword that always fails, with a message saying why (registered on the Ajv instances). */
+export const FORBIDDEN_KEYWORD = 'x-specbind-forbidden';
+
+const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', '$defs', 'definitions'];
+const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+const SCHEMA_SINGLES = ['additionalProperties', 'additionalItems', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems', 'contentSchema'];
+/** Values that are data, copied as they are (Ajv reads them). */
+const DATA_KEYS = new Set(['default', 'enum', 'const']);
+/**
+ * Annotations Ajv never needs, left out of the validation copy: Ajv scans every key for `$id`, and real
+ * examples carry data such as `"$id": "0123…"` that would otherwise be taken for schema ids.
+ */
+const DROPPED_KEYS = new Set(['example', 'examples', 'description', 'summary', 'externalDocs', 'xml']);
+
+export function transformDocument(document: object, dialect: Dialect, direction: Direction): object {
+  const transformer = new SchemaTransformer(document, dialect, direction);
+  return transformer.document();
+}
+
+class SchemaTransformer {
+  constructor(
+    private readonly source: any,
+    private readonly dialect: Dialect,
+    private readonly direction: Direction,
+  ) {}
+
+  document(): object {
+    return this.walk(this.source, false);
+  }
+
+  /** Walks non-schema structure, switching to schema mode at `schema` keys and under `components.schemas`. */
+  private walk(node: any, inComponents: boolean): any {
+    if (Array.isArray(node)) return node.map((item) => this.walk(item, false));
+    if (!node || typeof node !== 'object') return node;
+    const out: any = {};
+    // Map keys (header names, media types, component names) can look like anything, so only the
+    // examples of parameter, header and media type objects (those with `schema`/`content`) are left out.
+    const hasExamples = 'schema' in node || 'content' in node;
+    for (const [key, value] of Object.entries(node)) {
+      if (hasExamples && (key === 'example' || key === 'examples')) continue;
+      if (key === 'schema') out[key] = this.schema(value);
+      else if (inComponents && key === 'schemas' && value && typeof value === 'object') {
+        out[key] = Object.fromEntries(Object.entries(value).map(([name, s]) => [name, this.schema(s)]));
+      } else out[key] = this.walk(value, node === this.source && key === 'components');
+    }
+    return out;
+  }
+
+  private schema(schema: any): any {
+    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+    // In 3.0 a `$ref` replaces its whole object: siblings are ignored, as the spec says.
+    if (this.dialect === '3.0' && typeof schema.$ref === 'string') return { $ref: schema.$ref };
+    let out: any = {};
+    for (const [key, value] of Object.entries(schema)) {
+      if (DROPPED_KEYS.has(key) || (key.startsWith('x-') && key !== FORBIDDEN_KEYWORD)) continue;
+      if (SCHEMA_MAPS.includes(key) && value && typeof value === 'object') {
+        out[key] = Object.fromEntries(Object.entries(value).map(([k, s]) => [k, this.schema(s)]));
+      } else if (SCHEMA_LISTS.includes(key) && Array.isArray(value)) {
+        out[key] = value.map((s) => this.schema(s));
+      } else if (key === 'items') {
+        out[key] = Array.isArray(value) ? value.map((s) => this.schema(s)) : this.schema(value);
+      } else if (SCHEMA_SINGLES.includes(key)) {
+        out[key] = this.schema(value);
+      } else {
+        out[key] = value;
+      }
+    }
+    // An empty enum admits nothing; Ajv refuses to compile it, so say the same thing its way.
+    if (Array.isArray(out.enum) && out.enum.length === 0) {
+      delete out.enum;
+      out.not = {};
+    }
+    if (this.dialect === '3.0') out = this.fromOpenApi30(out);
+    if (out.properties) this.applyDirection(out, schema.properties);
+    return out;
+  }
+
+  private fromOpenApi30(schema: any): any {
+    // 3.0 schemas have no `$id`; one found there is data, not an identifier.
+    delete schema.$id;
+    for (const bound of ['Minimum', 'Maximum'] as const) {
+      const flag = `exclusive${bound}`;
+      const limit = bound.toLowerCase();
+      if (typeof schema[flag] === 'boolean') {
+        if (schema[flag] && typeof schema[limit] === 'number') {
+          schema[flag] = schema[limit];
+          delete schema[limit];
+        } else delete schema[flag];
+      }
+    }
+    if (schema.nullable !== true) {
+      delete schema.nullable;
+      return schema;
+    }
+    delete schema.nullable;
+    if (typeof schema.type === 'string') {
+      schema.type = [schema.type, 'null'];
+      if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+      return schema;
+    }
+    // `nullable` without `type` (Stripe writes `nullable: true` beside `anyOf`): read it as "or null".
+    return { anyOf: [{ type: 'null' }, schema] };
+  }
+
+  /** readOnly/writeOnly properties: not required, and forbidden in the direction they do not travel. */
+  private applyDirection(schema: any, written: Record<string, any>): void {
+    const flag = this.direction === 'request' ? 'readOnly' : 'writeOnly';
+    // Read the properties as written: a 3.0 `$ref` with a `readOnly` sibling still marks the property.
+    const banned = Object.keys(written).filter((name) => this.marked(written[name], flag, 0));
+    if (banned.length === 0) return;
+    if (Array.isArray(schema.required)) schema.required = schema.required.filter((name: string) => !banned.includes(name));
+    const message = this.direction === 'request' ? 'is readOnly and must not be sent in a request' : 'is writeOnly and must not appear in a response';
+    schema.properties = { ...schema.properties };
+    for (const name of banned) schema.properties[name] = { [FORBIDDEN_KEYWORD]: message };
+  }
+
+  /** Whether a property schema carries `flag`, directly, through `$ref`, or through an `allOf` member. */
+  private marked(schema: any, flag: string, depth: number): boolean {
+    if (!schema || typeof schema !== 'object' || depth > 8) return false;
+    if (schema[flag] === true) return true;
+    if (typeof schema.$ref === 'string' && schema.$ref.startsWith('#')) {
+      return this.marked(resolvePointer(this.source, schema.$ref), flag, depth + 1);
+    }
+    return Array.isArray(schema.allOf) && schema.allOf.some((s: any) => this.marked(s, flag, depth + 1));
+  }
+}
