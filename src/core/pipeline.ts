@@ -153,11 +153,13 @@ export class Pipeline {
     if (!media) {
       throw HttpError.of('unsupportedMediaType', `Content-Type ${contentType ?? '(none)'} is not accepted; send one of ${plan.declared}`);
     }
-    const preParsed = (request as any)._body === true ? (request as any).body : undefined;
+    // Mounted behind a body parser, the stream is already consumed: take what it parsed.
+    const consumed = request.readableEnded || (request as any)._body === true;
+    const preParsed = consumed ? ((request as any).body ?? Buffer.alloc(0)) : undefined;
     let value: unknown;
-    if (preParsed !== undefined && !Buffer.isBuffer(preParsed)) value = preParsed;
+    if (preParsed !== undefined && !Buffer.isBuffer(preParsed) && typeof preParsed !== 'string') value = preParsed;
     else {
-      const bytes = Buffer.isBuffer(preParsed) ? preParsed : await readBody(request, this.options.bodyLimit);
+      const bytes = typeof preParsed === 'string' ? Buffer.from(preParsed) : Buffer.isBuffer(preParsed) ? preParsed : await readBody(request, this.options.bodyLimit);
       if (bytes.length === 0) {
         if (plan.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
         return;

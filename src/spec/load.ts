@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { bundle } from '@apidevtools/json-schema-ref-parser';
-import { StartupError } from '../errors';
+import { StartupError, type StartupProblem } from '../errors';
+import { pointer, resolvePointer } from './pointer';
 
 export type Dialect = '3.0' | '3.1';
 
@@ -35,9 +36,15 @@ export async function loadSpec(spec: string | object): Promise<LoadedSpec> {
   const file = path.resolve(spec);
   const parsed = parseFile(file) as OpenApiDocument;
   const dialect = dialectOf(parsed, file);
-  const document = hasExternalRef(parsed) ? await bundleFile(file) : parsed;
+  const document = hasExternalRef(parsed) ? await bundleFile(file, parsed) : parsed;
   return { document, file, dialect };
 }
+
+/**
+ * YAML 1.2's core schema (as the OpenAPI specification asks, and as the multi-file bundler reads), plus
+ * merge keys: no YAML 1.1 timestamps, so `example: 2024-01-01` stays the string it is in JSON, not a Date.
+ */
+const OPENAPI_YAML = yaml.CORE_SCHEMA.extend({ implicit: [(yaml as any).types.merge] });
 
 function parseFile(file: string): unknown {
   let text: string;
@@ -49,7 +56,7 @@ function parseFile(file: string): unknown {
   try {
     // JSON.parse is several times faster than the YAML parser on large JSON documents.
     if (file.endsWith('.json')) return JSON.parse(text);
-    return yaml.load(text, { filename: file });
+    return yaml.load(text, { filename: file, schema: OPENAPI_YAML });
   } catch (error) {
     throw new StartupError(`Cannot parse the OpenAPI document ${file}: ${(error as Error).message}`);
   }
@@ -87,12 +94,24 @@ function hasExternalRef(node: unknown): boolean {
   return false;
 }
 
-async function bundleFile(file: string): Promise<OpenApiDocument> {
+async function bundleFile(file: string, parsed: unknown): Promise<OpenApiDocument> {
   try {
     // The bundler rewrites every cross-file `$ref` into an internal pointer to one inlined copy.
-    return (await bundle(file, { resolve: { http: false } } as any)) as OpenApiDocument;
+    // `continueOnError` collects every broken `$ref`, each with the path where it sits.
+    return (await bundle(file, { resolve: { http: false }, continueOnError: true } as any)) as OpenApiDocument;
   } catch (error) {
-    const message = (error as Error).message;
-    throw new StartupError(`Cannot resolve the $refs of ${file}: ${message}`);
+    const errors: any[] = Array.isArray((error as any)?.errors) ? (error as any).errors : [error];
+    const problems: StartupProblem[] = errors.map((e) => refProblem(e, file, parsed));
+    throw new StartupError(`Cannot resolve the $refs of ${file}: ${problems.length} problem(s):`, problems);
   }
+}
+
+/** One bundler error as a startup problem: where the `$ref` is (file#pointer), the `$ref` as written, and why. */
+function refProblem(error: any, file: string, parsed: unknown): StartupProblem {
+  const message = String(error?.message ?? error);
+  if (!Array.isArray(error?.path)) return { file, message };
+  const at = pointer(...error.path);
+  const node = resolvePointer(parsed, at) as any;
+  const ref = node && typeof node.$ref === 'string' ? node.$ref : undefined;
+  return { file, pointer: at, message: ref ? `$ref "${ref}" cannot be resolved: ${message}` : message, fix: 'fix the reference or add the target' };
 }

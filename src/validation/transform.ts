@@ -78,8 +78,11 @@ class SchemaTransformer {
       delete out.enum;
       out.not = {};
     }
-    if (this.dialect === '3.0') out = this.fromOpenApi30(out);
+    // Before the 3.0 rewrite: `nullable` without `type` wraps the schema in an `anyOf`, hiding `properties`.
     if (out.properties) this.applyDirection(out, schema.properties);
+    if (this.dialect === '3.0') out = this.fromOpenApi30(out);
+    // `nullable` is not a 3.1 keyword (an annotation there); Ajv would otherwise read it as OpenAPI 3.0's.
+    else delete out.nullable;
     return out;
   }
 

@@ -1,0 +1,35 @@
+// The same server mounted in an existing Express 5 application.
+import * as path from 'node:path';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { createServer } from '../../src';
+
+describe('mounted in Express', () => {
+  it('serves the API under a mount path, next to the outer app\'s own routes, reusing its parsed JSON', async () => {
+    const api = await createServer({
+      spec: path.join(__dirname, '../fixtures/core/openapi.yaml'),
+      handlers: { createItem: (input: any, ctx) => ctx.reply.created({ id: 1, name: input.body.name }, { headers: { location: '/x/1' } }) },
+      missingHandlers: 'notImplemented',
+      logger: { level: 'silent' },
+    });
+    const outer = express();
+    outer.get('/hello', (_req, res) => void res.send('hi'));
+    outer.use(express.json());
+    outer.use('/mounted', api.app);
+    const server = outer.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect(await (await fetch(`${base}/hello`)).text()).toBe('hi');
+      const created = await fetch(`${base}/mounted/api/v1/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"lamp"}' });
+      expect(created.status).toBe(201);
+      expect(await created.json()).toEqual({ id: 1, name: 'lamp' });
+      const invalid = await fetch(`${base}/mounted/api/v1/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":""}' });
+      expect(invalid.status).toBe(400);
+      expect(invalid.headers.get('content-type')).toBe('application/problem+json');
+      expect((await fetch(`${base}/mounted/api/v1/unhandled`)).status).toBe(501);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

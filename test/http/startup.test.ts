@@ -1,0 +1,142 @@
+// Startup errors stop the process and say what to fix; handler resolution from a directory.
+import * as path from 'node:path';
+import { createServer, StartupError } from '../../src';
+import { start } from '../helpers/server';
+
+const FIXTURE = path.join(__dirname, '../fixtures/startup');
+const SPEC = path.join(FIXTURE, 'openapi.yaml');
+const quiet = { logger: { level: 'silent' } };
+
+describe('handlers and startup', () => {
+  it('loads handlers from a directory, skipping modules that start with "_"', async () => {
+    const api = await start({ spec: SPEC, handlers: path.join(FIXTURE, 'handlers') });
+    try {
+      expect((await api.request('GET', '/pets')).json).toEqual(['rex', 'tom']);
+      expect((await api.request('GET', '/owners/o%20k')).json).toEqual({ id: 'o k' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses to start when operations have no handler, listing method, path and operationId of each', async () => {
+    const attempt = createServer({ spec: SPEC, handlers: { listPets: () => [] }, ...quiet });
+    await expect(attempt).rejects.toThrow(StartupError);
+    const error: StartupError = await attempt.catch((e) => e);
+    expect(error.message).toContain('POST /pets (addPet): has no handler');
+    expect(error.message).toContain('GET /owners/{owner-id} (getOwner): has no handler');
+    expect(error.problems).toHaveLength(2);
+  });
+
+  it('refuses a handler that matches no operationId, naming its file', async () => {
+    const error: StartupError = await createServer({ spec: SPEC, handlers: path.join(FIXTURE, 'bad-handlers'), ...quiet }).catch((e) => e);
+    expect(error).toBeInstanceOf(StartupError);
+    expect(error.message).toContain('handler "removePet" matches no operationId');
+    expect(error.message).toContain('bad-handlers/pets.ts');
+  });
+
+  it('serves only the operations with the given tags; the others answer 404 and need no handler', async () => {
+    const api = await start({ spec: SPEC, handlers: { getOwner: (input: any) => ({ id: input.ownerId }) }, tags: ['owners'] });
+    try {
+      expect((await api.request('GET', '/owners/1')).status).toBe(200);
+      expect((await api.request('GET', '/pets')).status).toBe(404);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses two parameters whose camelCased names clash, naming both', async () => {
+    const spec = {
+      openapi: '3.0.3',
+      info: { title: 'clash', version: '1' },
+      paths: {
+        '/x': {
+          get: {
+            operationId: 'clash',
+            parameters: [
+              { name: 'page-size', in: 'query', schema: { type: 'integer' } },
+              { name: 'page_size', in: 'query', schema: { type: 'integer' } },
+            ],
+            responses: { '200': { description: 'ok' } },
+          },
+        },
+      },
+    };
+    const error: StartupError = await createServer({ spec, handlers: { clash: () => undefined }, ...quiet }).catch((e) => e);
+    expect(error).toBeInstanceOf(StartupError);
+    expect(error.message).toMatch(/"page_size" \(query\) and "page-size" \(query\) both bind to input\.pageSize/);
+  });
+
+  it('refuses a security scheme that has no check', async () => {
+    const error: StartupError = await createServer({
+      spec: path.join(__dirname, '../fixtures/security/openapi.yaml'),
+      handlers: { publicThing: () => ({}), keyedThing: () => ({}), eitherThing: () => ({}) },
+      ...quiet,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(StartupError);
+    expect(error.message).toContain('security scheme "apiKey" has no check');
+  });
+});
+
+describe('security requirements', () => {
+  const seen: unknown[] = [];
+  let api: Awaited<ReturnType<typeof start>>;
+  let handlerRuns = 0;
+  beforeAll(async () => {
+    api = await start({
+      spec: path.join(__dirname, '../fixtures/security/openapi.yaml'),
+      handlers: {
+        publicThing: () => ({}),
+        keyedThing: (_input, ctx) => ({ principal: ctx.principal }),
+        eitherThing: (_input, ctx) => {
+          handlerRuns++;
+          return { principal: ctx.principal };
+        },
+      },
+      security: {
+        apiKey: ({ credential }) => credential === 'good-key' && { user: 'key-user' },
+        bearer: ({ credential, scopes }) => {
+          seen.push(scopes);
+          return credential === 'token-1' && { user: 'token-user' };
+        },
+        basic: ({ username, password }) => username === 'ann' && password === 'pw' && { user: 'ann' },
+      },
+    });
+  });
+  afterAll(() => api.close());
+
+  it('lets public operations through and puts the principal on ctx', async () => {
+    expect((await api.request('GET', '/public')).status).toBe(200);
+    expect((await api.request('GET', '/keyed', { headers: { 'x-api-key': 'good-key' } })).json).toEqual({ principal: { user: 'key-user' } });
+  });
+
+  it('answers 401 for a missing and for a rejected credential', async () => {
+    // /keyed declares its 401 without content, so the 401 carries no body, as declared.
+    const missing = await api.request('GET', '/keyed');
+    expect(missing.status).toBe(401);
+    expect(missing.text).toBe('');
+    // /either declares no 401: specbind's problem+json says what was wrong.
+    const wrong = await api.request('POST', '/either', { headers: { 'x-api-key': 'bad', authorization: 'Bearer nope' }, body: {} });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('content-type')).toBe('application/problem+json');
+    expect(wrong.json.detail).toContain('rejected');
+  });
+
+  it('accepts any one alternative (OR) and needs every scheme of it (AND), passing scopes', async () => {
+    const bearer = await api.request('POST', '/either', { headers: { authorization: 'Bearer token-1' }, body: {} });
+    expect(bearer.json).toEqual({ principal: { user: 'token-user' } });
+    expect(seen).toContainEqual(['write']);
+    const basicAuth = 'Basic ' + Buffer.from('ann:pw').toString('base64');
+    const keyOnly = await api.request('POST', '/either', { headers: { 'x-api-key': 'good-key' }, body: {} });
+    expect(keyOnly.status).toBe(401);
+    const both = await api.request('POST', '/either', { headers: { 'x-api-key': 'good-key', authorization: basicAuth }, body: {} });
+    expect(both.json).toEqual({ principal: { apiKey: { user: 'key-user' }, basic: { user: 'ann' } } });
+  });
+
+  it('challenges with WWW-Authenticate for http schemes, before reading the body', async () => {
+    handlerRuns = 0;
+    const answer = await api.request('POST', '/either', { raw: '{not json', headers: { 'content-type': 'application/json' } });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toContain('Bearer');
+    expect(handlerRuns).toBe(0);
+  });
+});

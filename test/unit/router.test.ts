@@ -1,0 +1,53 @@
+// The router is pure: templates in, matches out; no request objects involved.
+import { Router } from '../../src/router/router';
+
+function router(...routes: Array<[string, string]>): Router<string> {
+  const r = new Router<string>();
+  for (const [method, template] of routes) r.add(method, template, `${method} ${template}`);
+  return r;
+}
+
+describe('Router', () => {
+  it('prefers a literal segment over a template, and backtracks when the method is only on the template', () => {
+    const r = router(['GET', '/pets/mine'], ['GET', '/pets/{id}'], ['DELETE', '/pets/{id}']);
+    expect(r.find('GET', '/pets/mine')).toMatchObject({ kind: 'found', store: 'GET /pets/mine' });
+    expect(r.find('GET', '/pets/7')).toMatchObject({ kind: 'found', store: 'GET /pets/{id}', params: { id: '7' } });
+    expect(r.find('DELETE', '/pets/mine')).toMatchObject({ kind: 'found', store: 'DELETE /pets/{id}', params: { id: 'mine' } });
+  });
+
+  it('reports the allowed methods of every template that matches the path', () => {
+    const r = router(['GET', '/pets/{id}'], ['PUT', '/pets/{id}'], ['POST', '/pets']);
+    expect(r.find('PATCH', '/pets/1')).toEqual({ kind: 'methodNotAllowed', allowed: ['GET', 'PUT'] });
+    expect(r.find('GET', '/owners')).toEqual({ kind: 'notFound' });
+  });
+
+  it('matches segments that mix literals and templates', () => {
+    const r = router(['GET', '/Accounts/{AccountSid}/Calls.json'], ['GET', '/Accounts/{AccountSid}/Calls/{Sid}.json'], ['GET', '/range/{from}-{to}']);
+    expect(r.find('GET', '/Accounts/AC1/Calls.json')).toMatchObject({ params: { AccountSid: 'AC1' } });
+    expect(r.find('GET', '/Accounts/AC1/Calls/CA9.json')).toMatchObject({ params: { AccountSid: 'AC1', Sid: 'CA9' } });
+    expect(r.find('GET', '/range/1-5')).toMatchObject({ params: { from: '1', to: '5' } });
+  });
+
+  it('keeps a %2F inside one segment and hands values back still encoded', () => {
+    const r = router(['GET', '/files/{name}'], ['GET', '/files/{name}/meta']);
+    expect(r.find('GET', '/files/a%2Fb')).toMatchObject({ kind: 'found', store: 'GET /files/{name}', params: { name: 'a%2Fb' } });
+    expect(r.find('GET', '/files/a%2Fb/meta')).toMatchObject({ store: 'GET /files/{name}/meta' });
+  });
+
+  it('does not match an empty segment to a template, and treats a trailing slash as a different path', () => {
+    const r = router(['GET', '/pets/{id}'], ['GET', '/pets']);
+    expect(r.find('GET', '/pets/').kind).toBe('notFound');
+    expect(r.find('GET', '/pets').kind).toBe('found');
+  });
+
+  it('refuses a duplicate route', () => {
+    expect(() => router(['GET', '/a/{x}'], ['GET', '/a/{y}'])).toThrow('duplicate route GET /a/{y}');
+  });
+
+  it('costs the same for the first and the last of many routes (no per-route scan)', () => {
+    const r = new Router<number>();
+    for (let i = 0; i < 3000; i++) r.add('GET', `/resource${i}/{id}`, i);
+    expect(r.find('GET', '/resource2999/5')).toMatchObject({ store: 2999, params: { id: '5' } });
+    expect(r.routes()).toHaveLength(3000);
+  });
+});
