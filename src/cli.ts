@@ -1,104 +1,39 @@
 #!/usr/bin/env node
-// The `specbind` command line. Startup errors are printed for people (no stack unless --verbose).
-import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+// The `specbind` command line: one module per verb under src/cli/. Startup errors are printed for
+// people (no stack unless --verbose).
 import { StartupError } from './errors';
-import { createServer } from './server';
-import type { CreateServerOptions, MissingHandlers } from './core/types';
+import { serve, SERVE_HELP } from './cli/serve';
 
-const HELP = `specbind — serve an OpenAPI document, every operationId routed to a handler
-
-Usage:
-  specbind serve [--spec openapi/api.yaml] [--handlers handlers] [--port 3000] [--host 127.0.0.1]
-                 [--config file.js] [--mock] [--not-implemented] [--tags a,b] [--verbose]
-
-Options (flags win over environment variables, which win over the config file):
-  --spec       the OpenAPI document (env SPECBIND_SPEC; default openapi/api.yaml)
-  --handlers   directory of handler modules (env SPECBIND_HANDLERS; default handlers)
-  --port       port (env PORT; default 3000)       --host  address (env HOST; default 127.0.0.1)
-  --config     a module exporting createServer options (security, models, ...)
-  --mock       answer operations that have no handler from the document's examples
-  --not-implemented  answer operations that have no handler with 501
-  --tags       serve only operations with one of these tags
-  --verbose    print stack traces of startup errors
-Environment: LOG_LEVEL (info), RESPONSE_VALIDATION (strict | warn | off), NODE_ENV=production hides internals.
-`;
-
-function loadConfig(file: string | undefined): Partial<CreateServerOptions> {
-  if (!file) return {};
-  const loaded = require(path.resolve(file));
-  return (loaded && loaded.default) || loaded || {};
+interface Verb {
+  summary: string;
+  run: (argv: string[]) => Promise<void>;
 }
 
-async function serve(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      spec: { type: 'string' },
-      handlers: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      config: { type: 'string' },
-      tags: { type: 'string' },
-      mock: { type: 'boolean' },
-      'not-implemented': { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const config = loadConfig(values.config);
-  const missing: MissingHandlers | undefined = values.mock ? 'mock' : values['not-implemented'] ? 'notImplemented' : config.missingHandlers;
-  const options: CreateServerOptions = {
-    ...config,
-    spec: values.spec ?? process.env.SPECBIND_SPEC ?? config.spec ?? 'openapi/api.yaml',
-    handlers: values.handlers ?? process.env.SPECBIND_HANDLERS ?? config.handlers ?? 'handlers',
-    missingHandlers: missing,
-    tags: values.tags ? values.tags.split(',').map((t) => t.trim()).filter(Boolean) : config.tags,
-  };
-  if (typeof options.handlers === 'string' && values.mock && !values.handlers && !process.env.SPECBIND_HANDLERS && !config.handlers) {
-    const fs = await import('node:fs');
-    if (!fs.existsSync(options.handlers)) options.handlers = undefined;
-  }
-  const server = await createServer(options);
-  const port = Number(values.port ?? process.env.PORT ?? 3000);
-  const host = values.host ?? process.env.HOST ?? '127.0.0.1';
-  const listening = await server.listen(port, host);
-  for (const op of server.operations) {
-    server.log.info({ method: op.method, path: op.path, operationId: op.operationId, handler: op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(none)' }, 'route');
-  }
-  server.log.info({ url: listening.url, docs: `${listening.url}/docs` }, `specbind serving ${server.operations.length} operations at ${listening.url} (docs at /docs)`);
-  const stop = (signal: string) => {
-    server.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(() => process.exit(0), 10_000);
-    timer.unref();
-    listening.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+/** Each verb's module; add a verb by adding a line. */
+const VERBS: Record<string, Verb> = {
+  serve: { summary: 'serve a document with its handlers (see specbind serve --help)', run: serve },
+};
+
+function help(): string {
+  const verbs = Object.entries(VERBS).map(([name, verb]) => `  specbind ${name.padEnd(8)} ${verb.summary}`);
+  return `specbind — an OpenAPI-first server runtime\n\nCommands:\n${verbs.join('\n')}\n\n${SERVE_HELP}`;
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
-  const [verb, ...rest] = argv;
+  const [name, ...rest] = argv;
   const verbose = rest.includes('--verbose');
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help());
+    return;
+  }
+  const verb = VERBS[name];
+  if (!verb) {
+    process.stderr.write(`specbind: unknown command "${name}"\n\n${help()}`);
+    process.exitCode = 2;
+    return;
+  }
   try {
-    switch (verb) {
-      case 'serve':
-        await serve(rest);
-        break;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(HELP);
-        break;
-      default:
-        process.stderr.write(`specbind: unknown command "${verb}"\n\n${HELP}`);
-        process.exitCode = 2;
-    }
+    await verb.run(rest);
   } catch (error) {
     if (error instanceof StartupError && !verbose) process.stderr.write(`specbind: ${error.message}\n`);
     else process.stderr.write(`specbind: ${(error as Error)?.stack ?? String(error)}\n`);
