@@ -33,6 +33,8 @@ export interface MediaTypeSpec {
   schemaPointer?: string;
   example?: unknown;
   examples?: Record<string, any>;
+  /** Per-property serialisation of form and multipart bodies (`style`, `explode`, `contentType`). */
+  encoding?: Record<string, { style?: string; explode?: boolean; contentType?: string; allowReserved?: boolean }>;
 }
 
 export interface RequestBodySpec {
@@ -103,9 +105,22 @@ function follow(document: OpenApiDocument, node: any, at: string, problems: Star
       problems.push({ pointer: current.pointer, message: `$ref "${ref}" points at nothing`, fix: 'fix the reference or add the target' });
       return undefined;
     }
-    current = { node: target, pointer: ref.slice(1), ref };
+    current = { node: target, pointer: fragmentPointer(ref), ref };
   }
   return current;
+}
+
+/**
+ * The JSON pointer of a `#…` reference. A `$ref` is a URI fragment, so it may be %-encoded (the bundler
+ * writes `{id}` as `%7Bid%7D`); pointers kept for validators and messages are the decoded form.
+ */
+function fragmentPointer(ref: string): string {
+  const fragment = ref.slice(1);
+  try {
+    return decodeURIComponent(fragment);
+  } catch {
+    return fragment;
+  }
 }
 
 function mediaTypes(content: any, at: string): MediaTypeSpec[] {
@@ -116,6 +131,7 @@ function mediaTypes(content: any, at: string): MediaTypeSpec[] {
     schemaPointer: media?.schema !== undefined ? `${at}${pointer(mediaType, 'schema')}` : undefined,
     example: media?.example,
     examples: media?.examples,
+    encoding: media?.encoding && typeof media.encoding === 'object' ? media.encoding : undefined,
   }));
 }
 
