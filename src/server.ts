@@ -119,10 +119,13 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     return docs.serve(method, path);
   };
 
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const pipeline = new Pipeline({
     router,
     basePath,
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    bodyLimit,
+    multipart: { total: bodyLimit, fileSize: options.multipart?.fileSize ?? bodyLimit, files: options.multipart?.files ?? 10 },
+    rejectUnknownQuery: options.unknownQueryParameters === 'reject',
     responseValidation: options.responseValidation ?? (process.env.RESPONSE_VALIDATION as any) ?? 'strict',
     production: process.env.NODE_ENV === 'production',
     log,

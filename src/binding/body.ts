@@ -2,14 +2,16 @@
 // parsed by kind (JSON, form, text, binary) and validated against that media type's schema.
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../errors';
-import type { RequestBodySpec } from '../spec/operations';
+import type { MediaTypeSpec, RequestBodySpec } from '../spec/operations';
 import type { Validator } from '../validation/compiler';
 import { essence, mediaMatches } from '../replies/media';
 import { decodeForm, parseQuery } from './parameters';
 import { coerceDeep, type Shape, ShapeReader } from './shape';
 import { setOwn } from './safe';
 
-type BodyKind = 'json' | 'form' | 'text' | 'binary';
+type BodyKind = 'json' | 'form' | 'multipart' | 'text' | 'binary';
+
+type Encoding = NonNullable<MediaTypeSpec['encoding']>;
 
 export interface MediaPlan {
   mediaType: string;
@@ -18,6 +20,10 @@ export interface MediaPlan {
   kind: BodyKind;
   shape: Shape;
   validate?: Validator;
+  /** Per-property serialisation (form and multipart bodies). */
+  encoding: Encoding;
+  /** Multipart parts whose encoding says JSON. */
+  jsonFields: Set<string>;
 }
 
 export interface BodyPlan {
@@ -29,6 +35,7 @@ export interface BodyPlan {
 function kindOf(type: string): BodyKind {
   if (type === 'application/json' || type.endsWith('+json')) return 'json';
   if (type === 'application/x-www-form-urlencoded') return 'form';
+  if (type === 'multipart/form-data') return 'multipart';
   if (type.startsWith('text/')) return 'text';
   return 'binary';
 }
@@ -37,9 +44,11 @@ export function planBody(spec: RequestBodySpec, shapes: ShapeReader, validator: 
   const media = spec.content.map((m) => {
     const pattern = essence(m.mediaType);
     const kind = kindOf(pattern);
-    // Binary and multipart bodies arrive as bytes: there is no JSON value to hold against the schema.
-    const validate = m.schemaPointer && (kind === 'json' || kind === 'form' || kind === 'text') ? validator(m.schemaPointer) : undefined;
-    return { mediaType: m.mediaType, pattern, kind, shape: shapes.shape(m.schema), validate };
+    // Binary bodies arrive as bytes: there is no JSON value to hold against the schema.
+    const validate = m.schemaPointer && kind !== 'binary' ? validator(m.schemaPointer) : undefined;
+    const encoding = m.encoding ?? {};
+    const jsonFields = new Set(Object.keys(encoding).filter((name) => /json/i.test(encoding[name].contentType ?? '')));
+    return { mediaType: m.mediaType, pattern, kind, shape: shapes.shape(m.schema), validate, encoding, jsonFields };
   });
   return { required: spec.required, media, declared: spec.content.map((m) => m.mediaType).join(', ') };
 }
@@ -102,7 +111,7 @@ export function parseBody(media: MediaPlan, bytes: Buffer): unknown {
       }
     }
     case 'form':
-      return parseFormBody(bytes.toString('utf8'), media.shape);
+      return parseFormBody(bytes.toString('utf8'), media.shape, media.encoding);
     case 'text':
       return bytes.toString('utf8');
     default:
@@ -110,8 +119,16 @@ export function parseBody(media: MediaPlan, bytes: Buffer): unknown {
   }
 }
 
-function parseFormBody(text: string, shape: Shape): Record<string, unknown> {
+const FORM_DELIMITERS: Record<string, string> = { form: ',', spaceDelimited: ' ', pipeDelimited: '|' };
+
+/**
+ * `application/x-www-form-urlencoded`, by each property's `encoding`: repeated keys (form, explode),
+ * delimited lists (explode false, spaceDelimited, pipeDelimited), `prop[key]` members (deepObject),
+ * JSON-encoded fields (`contentType: application/json`).
+ */
+function parseFormBody(text: string, shape: Shape, encoding: Encoding): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const deep = new Map<string, Record<string, unknown>>();
   for (const [key, rawValues] of parseQuery(text)) {
     const values = rawValues.map((raw) => {
       const value = decodeForm(raw);
@@ -120,9 +137,30 @@ function parseFormBody(text: string, shape: Shape): Record<string, unknown> {
       }
       return value;
     });
+    const bracket = key.indexOf('[');
+    const owner = bracket > 0 ? key.slice(0, bracket) : undefined;
+    if (owner && encoding[owner]?.style === 'deepObject' && key.endsWith(']')) {
+      const members = deep.get(owner) ?? {};
+      setOwn(members, key.slice(bracket + 1, -1), values[values.length - 1]);
+      deep.set(owner, members);
+      continue;
+    }
+    const rule = encoding[key] ?? {};
+    if (rule.contentType && /json/i.test(rule.contentType)) {
+      try {
+        setOwn(out, key, JSON.parse(values[0]));
+      } catch {
+        throw HttpError.of('malformedBody', `form field "${key}" is not valid JSON`, { errors: [{ in: 'body', pointer: `/${key}`, message: 'is not valid JSON' }] });
+      }
+      continue;
+    }
     const property = shape.properties?.[key];
-    const many = property?.types.includes('array') || (!property && values.length > 1);
-    setOwn(out, key, many ? values : values[0]);
+    const isArray = property?.types.includes('array');
+    const style = rule.style ?? 'form';
+    const explode = rule.explode ?? style === 'form';
+    if (isArray && !explode) setOwn(out, key, values[0] === '' ? [] : values[0].split(FORM_DELIMITERS[style] ?? ','));
+    else setOwn(out, key, isArray || (!property && values.length > 1) ? values : values[0]);
   }
+  for (const [owner, members] of deep) setOwn(out, owner, members);
   return coerceDeep(out, shape) as Record<string, unknown>;
 }

@@ -95,7 +95,10 @@ export function planParameter(spec: ParameterSpec, shapes: ShapeReader, validato
   const shape: Shape = shapes.shape(spec.schema);
   const asArray = isShape(shape, 'array');
   const asObject = isShape(shape, 'object');
-  const read = reader(spec, shape, asArray, asObject);
+  // A scalar that may be of several types (`oneOf: [integer, string]`) is read as text, then coerced
+  // to the first type whose value the schema accepts.
+  const candidates = !asArray && !asObject && !spec.contentType && shape.types.length > 1 && validator ? shape.types : undefined;
+  const read = reader(spec, candidates ? { types: ['string'], hasDefault: false } : shape, asArray, asObject);
 
   const bind = (raw: RawParameters, input: Record<string, unknown>, errors: ViolationDetail[]) => {
     let value: unknown;
@@ -111,9 +114,21 @@ export function planParameter(spec: ParameterSpec, shapes: ShapeReader, validato
       else if (shape.hasDefault) input[spec.key] = structuredClone(shape.default);
       return;
     }
-    if (spec.in === 'query' && value === '' && !spec.allowEmptyValue && shape.types.length && !shape.types.includes('string') && !shape.types.includes('null')) {
-      errors.push({ in: spec.in, name: spec.name, message: `is empty; expected ${shape.types.join(' or ')}` });
+    if (spec.in === 'query' && value === '' && shape.types.length && !shape.types.includes('string') && !shape.types.includes('null')) {
+      // `?flag=` for a non-string: allowed only with allowEmptyValue, and then it counts as not sent.
+      if (!spec.allowEmptyValue) errors.push({ in: spec.in, name: spec.name, message: `is empty; expected ${shape.types.join(' or ')}` });
+      else if (shape.hasDefault) input[spec.key] = structuredClone(shape.default);
       return;
+    }
+    if (candidates && typeof value === 'string') {
+      for (const type of candidates) {
+        const candidate = coerceScalar(value, { types: [type], hasDefault: false });
+        if ((typeof candidate !== 'string' || type === 'string') && !validator!(candidate)) {
+          input[spec.key] = candidate;
+          return;
+        }
+      }
+      value = coerceScalar(value, shape);
     }
     const violations = validator?.(value);
     if (violations) {

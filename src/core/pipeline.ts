@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { HttpError, type ViolationDetail } from '../errors';
 import { parseCookies, parseQuery, type RawParameters } from '../binding/parameters';
 import { matchMedia, parseBody, readBody } from '../binding/body';
+import { forValidation, type MultipartLimits, parseMultipart } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
 import type { Router } from '../router/router';
@@ -17,6 +18,9 @@ export interface PipelineOptions {
   router: Router<PreparedOperation>;
   basePath: string;
   bodyLimit: number;
+  multipart: MultipartLimits;
+  /** Answer undeclared query parameters with a 400 instead of ignoring them. */
+  rejectUnknownQuery: boolean;
   responseValidation: ResponseValidationMode;
   production: boolean;
   log: Logger;
@@ -116,7 +120,7 @@ export class Pipeline {
     const ctx = new RequestContext(request, requestId, op, this.options.log);
     const accept = request.headers.accept;
     try {
-      const compiled = op.compiled ?? compileOperation(op, this.options.prepare);
+      const compiled = op.compiled ?? this.compileOnFirstUse(op);
       if (accept && op.produces.length && !negotiate(op.produces, parseAccept(accept))) {
         throw HttpError.of('notAcceptable', `this operation produces ${[...new Set(op.produces)].join(', ')}`);
       }
@@ -125,10 +129,15 @@ export class Pipeline {
 
       const input: Record<string, unknown> = {};
       const errors: ViolationDetail[] = [];
-      if (compiled.parameters.length) {
+      if (compiled.parameters.length || (this.options.rejectUnknownQuery && search)) {
         let cookies: Map<string, string> | undefined;
         const raw: RawParameters = { path: pathParams, query: parseQuery(search), headers: request.headers, cookies: () => (cookies ??= parseCookies(request.headers.cookie)) };
         for (const plan of compiled.parameters) plan.bind(raw, input, errors);
+        if (this.options.rejectUnknownQuery) {
+          for (const key of raw.query.keys()) {
+            if (!compiled.query.accepts(key)) errors.push({ in: 'query', name: key, message: 'is not a declared parameter' });
+          }
+        }
       }
       if (compiled.body) await this.bindBody(op, compiled, request, input, errors);
       if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
@@ -138,6 +147,19 @@ export class Pipeline {
     } catch (error) {
       return this.fail(op, ctx, error, path, accept);
     }
+  }
+
+  /** Lazy mode: compile on the first request; a schema that cannot compile fails every request the same way, without retrying. */
+  private compileOnFirstUse(op: PreparedOperation): NonNullable<PreparedOperation['compiled']> {
+    if (!op.compileError) {
+      try {
+        return compileOperation(op, this.options.prepare);
+      } catch (error) {
+        this.options.log.error({ err: error, operationId: op.info.operationId }, 'operation cannot be compiled');
+        op.compileError = HttpError.of('internalError', `${op.info.operationId} cannot be served: ${(error as Error).message}`);
+      }
+    }
+    throw op.compileError;
   }
 
   private async bindBody(op: PreparedOperation, compiled: NonNullable<PreparedOperation['compiled']>, request: IncomingMessage, input: Record<string, unknown>, errors: ViolationDetail[]): Promise<void> {
@@ -152,6 +174,13 @@ export class Pipeline {
     const media = matchMedia(plan, contentType);
     if (!media) {
       throw HttpError.of('unsupportedMediaType', `Content-Type ${contentType ?? '(none)'} is not accepted; send one of ${plan.declared}`);
+    }
+    if (media.kind === 'multipart') {
+      const value = await parseMultipart(request, media.shape, media.jsonFields, this.options.multipart);
+      const violations = media.validate?.(forValidation(value));
+      if (violations) for (const v of violations) errors.push({ in: 'body', pointer: v.pointer, message: v.message });
+      else input.body = value;
+      return;
     }
     // Mounted behind a body parser, the stream is already consumed: take what it parsed.
     const consumed = request.readableEnded || (request as any)._body === true;
@@ -213,6 +242,7 @@ export class Pipeline {
       const detail = this.options.production ? undefined : `${op.info.operationId} threw: ${(error as Error)?.message ?? String(error)}`;
       return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
     }
+    if (error === op.compileError) return plainProblem(problemBody(error, 500, path, this.options.production));
     const { reply, status, problem } = errorReply(op.replies, error, path, this.options.production);
     const own = error.code !== undefined;
     if (own) {

@@ -24,12 +24,20 @@ export interface PreparedOperation {
   replyPrototype: object;
   /** Media types of the 2xx responses: an Accept header must admit one of them (else 406). */
   produces: string[];
-  /** Filled by `compile()`, eagerly at startup or on the first request. */
+  /** Filled by `compileOperation()`, eagerly at startup or on the first request. */
   compiled?: CompiledOperation;
+  /** Lazy mode: why the operation could not be compiled (every request answers 500 with it). */
+  compileError?: import('../errors').HttpError;
+}
+
+/** Which query keys the operation declares (names, deepObject `name[...]`, exploded object members, query API keys). */
+export interface QueryKeys {
+  accepts(key: string): boolean;
 }
 
 export interface CompiledOperation {
   parameters: ParameterPlan[];
+  query: QueryKeys;
   body?: BodyPlan;
   hydrators: Map<MediaPlan, Hydrator>;
   checks: ResponseChecks;
@@ -110,6 +118,26 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext)
     body: (response: ResponseSpec, mediaType: string) => bodyValidators.get(`${response.pointer} ${essence(mediaType)}`),
     header: (response: ResponseSpec, name: string) => headerValidators.get(`${response.pointer} ${name}`),
   };
-  op.compiled = { parameters, body, hydrators, checks };
+  op.compiled = { parameters, query: queryKeys(spec, context), body, hydrators, checks };
   return op.compiled;
+}
+
+function queryKeys(spec: OperationSpec, context: PrepareContext): QueryKeys {
+  const names = new Set<string>();
+  const prefixes: string[] = [];
+  for (const p of spec.parameters) {
+    if (p.in !== 'query') continue;
+    names.add(p.name);
+    if (p.style === 'deepObject') prefixes.push(`${p.name}[`);
+    const shape = context.shapes.shape(p.schema);
+    if (p.explode && shape.types.includes('object')) for (const member of Object.keys(shape.properties ?? {})) names.add(member);
+  }
+  // An API key sent in the query is declared by the security scheme, not as a parameter.
+  for (const requirement of spec.security) {
+    for (const scheme of Object.keys(requirement)) {
+      const declared = (context.schemes as Record<string, any>)[scheme];
+      if (declared?.type === 'apiKey' && declared.in === 'query') names.add(String(declared.name));
+    }
+  }
+  return { accepts: (key) => names.has(key) || prefixes.some((prefix) => key.startsWith(prefix)) };
 }

@@ -60,8 +60,12 @@ export interface CreateServerOptions {
   /** Swagger UI path, or false. Default '/docs'. */
   docs?: string | false;
   missingHandlers?: MissingHandlers;
-  /** Request body limit in bytes (default 1 MiB). */
+  /** Request body limit in bytes (default 1 MiB); for multipart bodies, the limit of all parts together. */
   bodyLimit?: number;
+  /** multipart/form-data limits: largest file (default: bodyLimit) and most files (default 10). */
+  multipart?: { fileSize?: number; files?: number };
+  /** Query parameters the operation does not declare: 'ignore' (default) or 'reject' with a 400. */
+  unknownQueryParameters?: 'ignore' | 'reject';
   /** Compile every validator at startup ('eager', the default) or on each operation's first request ('lazy'). */
   compile?: 'eager' | 'lazy';
   /** A pino logger, or options for the one specbind makes (level from LOG_LEVEL, default 'info'). */

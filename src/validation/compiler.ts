@@ -5,7 +5,7 @@ import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Dialect } from '../spec/load';
-import { FORBIDDEN_KEYWORD, transformDocument, type Direction } from './transform';
+import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, transformDocument, type Direction } from './transform';
 
 export interface Violation {
   /** JSON pointer into the validated value ('' for the value itself). */
@@ -49,6 +49,8 @@ export class SchemaCompiler {
         validateSchema: false,
         allErrors: direction === 'request',
         useDefaults: direction === 'request',
+        // Errors carry their schema, so a discriminator's failed branch can be named.
+        verbose: true,
         discriminator: false,
         code: { regExp: patternRegExp as any },
         logger: { log: () => {}, warn: (...args: unknown[]) => warn(args.join(' ')), error: (...args: unknown[]) => warn(args.join(' ')) },
@@ -103,6 +105,8 @@ export function toViolation(error: ErrorObject): Violation {
   else if (error.keyword === 'additionalProperties') pointer += `/${escape(String(params.additionalProperty))}`;
   else if (error.keyword === 'unevaluatedProperties') pointer += `/${escape(String(params.unevaluatedProperty))}`;
   let message = error.message ?? 'is invalid';
+  const branch = (error.parentSchema as Record<string, unknown> | undefined)?.[BRANCH_KEYWORD];
+  if (error.keyword === 'if' && typeof branch === 'string') message = `does not match ${branch}`;
   if (error.keyword === 'required') message = 'is required';
   else if (error.keyword === 'additionalProperties' || error.keyword === 'unevaluatedProperties') message = 'is not a declared property';
   else if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) message = `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;

@@ -8,6 +8,8 @@ export type Direction = 'request' | 'response';
 
 /** Keyword that always fails, with a message saying why (registered on the Ajv instances). */
 export const FORBIDDEN_KEYWORD = 'x-specbind-forbidden';
+/** Annotation on a discriminator's `if`/`then` pair naming the branch, so an error can name it. */
+export const BRANCH_KEYWORD = 'x-specbind-branch';
 
 const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', '$defs', 'definitions'];
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
@@ -80,6 +82,7 @@ class SchemaTransformer {
     }
     // Before the 3.0 rewrite: `nullable` without `type` wraps the schema in an `anyOf`, hiding `properties`.
     if (out.properties) this.applyDirection(out, schema.properties);
+    if (out.discriminator && typeof out.discriminator.propertyName === 'string') out = this.discriminated(out);
     if (this.dialect === '3.0') out = this.fromOpenApi30(out);
     // `nullable` is not a 3.1 keyword (an annotation there); Ajv would otherwise read it as OpenAPI 3.0's.
     else delete out.nullable;
@@ -111,6 +114,51 @@ class SchemaTransformer {
     }
     // `nullable` without `type` (Stripe writes `nullable: true` beside `anyOf`): read it as "or null".
     return { anyOf: [{ type: 'null' }, schema] };
+  }
+
+  /**
+   * `oneOf`/`anyOf` with a `discriminator`: the discriminator's value picks the one branch to validate,
+   * so a bad body is reported against that branch, not against every branch. Branches are found by the
+   * explicit `mapping`, else by the value each branch pins (`const`/`enum`), else by the schema's name.
+   */
+  private discriminated(schema: any): any {
+    const key = schema.oneOf ? 'oneOf' : schema.anyOf ? 'anyOf' : undefined;
+    if (!key || !Array.isArray(schema[key])) return schema;
+    const property: string = schema.discriminator.propertyName;
+    const branches = new Map<string, string>();
+    for (const branch of schema[key]) {
+      if (typeof branch?.$ref !== 'string') return schema;
+      const target = resolvePointer(this.source, branch.$ref) as any;
+      const pinned = target?.properties?.[property];
+      const values = pinned?.const !== undefined ? [pinned.const] : Array.isArray(pinned?.enum) ? pinned.enum : [branch.$ref.slice(branch.$ref.lastIndexOf('/') + 1)];
+      for (const value of values) if (typeof value === 'string' && !branches.has(value)) branches.set(value, branch.$ref);
+    }
+    const mapping = schema.discriminator.mapping;
+    if (mapping && typeof mapping === 'object') {
+      // A branch named in the mapping is reached by its mapped values only.
+      const mapped = new Set(Object.values(mapping).map((t) => (typeof t === 'string' && !t.startsWith('#') ? `#/components/schemas/${t}` : t)));
+      for (const [value, target] of [...branches]) if (mapped.has(target)) branches.delete(value);
+      for (const [value, target] of Object.entries(mapping)) {
+        if (typeof target !== 'string') continue;
+        branches.set(value, target.startsWith('#') ? target : `#/components/schemas/${target}`);
+      }
+    }
+    const { [key]: _branches, discriminator: _discriminator, ...rest } = schema;
+    const values = [...branches.keys()];
+    return {
+      ...rest,
+      type: rest.type ?? 'object',
+      required: [...new Set([...(rest.required ?? []), property])],
+      properties: { ...rest.properties, [property]: { ...rest.properties?.[property], enum: values } },
+      allOf: [
+        ...(rest.allOf ?? []),
+        ...values.map((value) => ({
+          [BRANCH_KEYWORD]: `${branches.get(value)!.slice(branches.get(value)!.lastIndexOf('/') + 1)} (chosen by ${property} = ${JSON.stringify(value)})`,
+          if: { properties: { [property]: { const: value } }, required: [property] },
+          then: { $ref: branches.get(value) },
+        })),
+      ],
+    };
   }
 
   /** readOnly/writeOnly properties: not required, and forbidden in the direction they do not travel. */

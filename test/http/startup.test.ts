@@ -66,6 +66,19 @@ describe('handlers and startup', () => {
     expect(error.message).toMatch(/"page_size" \(query\) and "page-size" \(query\) both bind to input\.pageSize/);
   });
 
+  it('in lazy mode, answers an operation whose schema cannot compile with a 500 that says so, every time', async () => {
+    const api = await start({ spec: path.join(__dirname, '../fixtures/load-missing-schema/openapi.yaml'), handlers: { addPet: () => undefined }, compile: 'lazy', missingHandlers: 'notImplemented' });
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const answer = await api.request('POST', '/pets', { body: {} });
+        expect(answer.status).toBe(500);
+        expect(answer.json.detail).toMatch(/addPet cannot be served: [\s\S]*NewPett/);
+      }
+    } finally {
+      await api.close();
+    }
+  });
+
   it('refuses a security scheme that has no check', async () => {
     const error: StartupError = await createServer({
       spec: path.join(__dirname, '../fixtures/security/openapi.yaml'),

@@ -1,0 +1,126 @@
+// multipart/form-data bodies (busboy): text fields coerced like form fields, files delivered as
+// objects with their bytes; per-file, file-count and total limits answered with 413.
+import type { IncomingMessage } from 'node:http';
+import busboy from 'busboy';
+import { HttpError } from '../errors';
+import type { Shape } from './shape';
+import { coerceDeep } from './shape';
+import { setOwn } from './safe';
+
+/** An uploaded file as the handler receives it. */
+export interface UploadedFile {
+  /** The form field it came in. */
+  field: string;
+  /** The client's file name, if it sent one. */
+  filename?: string;
+  /** Its declared media type. */
+  type: string;
+  size: number;
+  content: Buffer;
+}
+
+export interface MultipartLimits {
+  /** Largest single file, in bytes. */
+  fileSize: number;
+  /** Most files in one request. */
+  files: number;
+  /** Largest request body in all, in bytes. */
+  total: number;
+}
+
+export function isUploadedFile(value: unknown): value is UploadedFile {
+  return !!value && typeof value === 'object' && Buffer.isBuffer((value as UploadedFile).content) && typeof (value as UploadedFile).field === 'string';
+}
+
+/** Reads the parts; fields per `shape` (an array property collects repeated parts), JSON-encoded parts parsed. */
+export function parseMultipart(request: IncomingMessage, shape: Shape, jsonFields: Set<string>, limits: MultipartLimits): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: request.headers, limits: { fileSize: limits.fileSize, files: limits.files, fields: 1000, parts: 1000 } });
+    } catch (error) {
+      reject(HttpError.of('malformedBody', `the multipart body cannot be read: ${(error as Error).message}`, { errors: [{ in: 'body', pointer: '', message: 'is not valid multipart/form-data' }] }));
+      return;
+    }
+    const out: Record<string, unknown> = {};
+    let total = 0;
+    let failed = false;
+    const fail = (error: HttpError) => {
+      if (failed) return;
+      failed = true;
+      request.unpipe(parser);
+      request.resume();
+      reject(error);
+    };
+    const tooLarge = (detail: string) => fail(HttpError.of('payloadTooLarge', detail));
+    const add = (name: string, value: unknown) => {
+      const property = shape.properties?.[name];
+      const many = property?.types.includes('array');
+      const existing = Object.prototype.hasOwnProperty.call(out, name) ? out[name] : undefined;
+      if (many) setOwn(out, name, [...((existing as unknown[]) ?? []), value]);
+      else if (existing === undefined) setOwn(out, name, value);
+      else setOwn(out, name, Array.isArray(existing) ? [...existing, value] : [existing, value]);
+    };
+
+    parser.on('field', (name, value, info) => {
+      total += Buffer.byteLength(value);
+      if (total > limits.total) return tooLarge(`the body is over the limit of ${limits.total} bytes`);
+      if (info.valueTruncated) return tooLarge(`field "${name}" is too long`);
+      if (jsonFields.has(name) || /json/i.test(info.mimeType ?? '')) {
+        try {
+          add(name, JSON.parse(value));
+        } catch {
+          fail(HttpError.of('malformedBody', `field "${name}" is not valid JSON`, { errors: [{ in: 'body', pointer: `/${name}`, message: 'is not valid JSON' }] }));
+        }
+        return;
+      }
+      add(name, coerceDeep(value, shape.properties?.[name]?.items ?? shape.properties?.[name] ?? { types: [], hasDefault: false }));
+    });
+    parser.on('file', (name, stream, info) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        total += chunk.length;
+        if (total > limits.total) {
+          stream.resume();
+          return tooLarge(`the body is over the limit of ${limits.total} bytes`);
+        }
+        chunks.push(chunk);
+      });
+      stream.on('limit', () => tooLarge(`file "${info.filename ?? name}" is over the limit of ${limits.fileSize} bytes`));
+      stream.on('end', () => {
+        if (failed) return;
+        const content = Buffer.concat(chunks, size);
+        // A part the encoding declares as JSON is a value, even when the client sent it as a file part.
+        if (jsonFields.has(name)) {
+          try {
+            add(name, JSON.parse(content.toString('utf8')));
+          } catch {
+            fail(HttpError.of('malformedBody', `part "${name}" is not valid JSON`, { errors: [{ in: 'body', pointer: `/${name}`, message: 'is not valid JSON' }] }));
+          }
+          return;
+        }
+        add(name, { field: name, filename: info.filename || undefined, type: info.mimeType, size, content } satisfies UploadedFile);
+      });
+    });
+    parser.on('filesLimit', () => tooLarge(`more than ${limits.files} files`));
+    parser.on('error', (error: Error) => fail(HttpError.of('malformedBody', `the multipart body cannot be read: ${error.message}`, { errors: [{ in: 'body', pointer: '', message: 'is not valid multipart/form-data' }] })));
+    parser.on('close', () => {
+      if (!failed) resolve(out);
+    });
+    request.pipe(parser);
+  });
+}
+
+/** The body as the validator sees it: each file stands as its file name (schemas declare files as binary strings). */
+export function forValidation(value: unknown): unknown {
+  if (isUploadedFile(value)) return value.filename ?? '';
+  if (Array.isArray(value)) return value.map(forValidation);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, member] of Object.entries(value)) setOwn(out, key, forValidation(member));
+    return out;
+  }
+  return value;
+}
