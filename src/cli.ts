@@ -3,6 +3,7 @@
 // people (no stack unless --verbose).
 import { StartupError } from './errors';
 import { serve, SERVE_HELP } from './cli/serve';
+import { checkCommand } from './cli/check';
 
 interface Verb {
   summary: string;
@@ -12,6 +13,7 @@ interface Verb {
 /** Each verb's module; add a verb by adding a line. */
 const VERBS: Record<string, Verb> = {
   serve: { summary: 'serve a document with its handlers (see specbind serve --help)', run: serve },
+  check: { summary: 'list everything wrong with a document and its handlers (see specbind check --help)', run: checkCommand },
 };
 
 function help(): string {

@@ -24,6 +24,8 @@ export interface ParameterSpec {
   schemaPointer?: string;
   /** The parameter uses `content` instead of `schema`: the value is a serialised document of that media type. */
   contentType?: string;
+  /** The parameter-level `example` (or the first of `examples`). */
+  example?: unknown;
   pointer: string;
 }
 
@@ -135,6 +137,12 @@ function mediaTypes(content: any, at: string): MediaTypeSpec[] {
   }));
 }
 
+function firstExampleValue(examples: unknown): unknown {
+  if (!examples || typeof examples !== 'object') return undefined;
+  const first = Object.values(examples)[0] as any;
+  return first && typeof first === 'object' && 'value' in first ? first.value : undefined;
+}
+
 function parameterSpec(located: Located, problems: StartupProblem[]): ParameterSpec | undefined {
   const p = located.node;
   if (!p || typeof p.name !== 'string' || !['path', 'query', 'header', 'cookie'].includes(p.in)) {
@@ -165,6 +173,7 @@ function parameterSpec(located: Located, problems: StartupProblem[]): ParameterS
     schema,
     schemaPointer,
     contentType,
+    example: p.example !== undefined ? p.example : firstExampleValue(p.examples),
     pointer: located.pointer,
   };
 }
@@ -213,6 +222,15 @@ export interface CollectedOperations {
 
 /** Every operation under `paths`, in document order. Collects all problems before failing. */
 export function collectOperations(document: OpenApiDocument, file?: string): CollectedOperations {
+  const { operations, warnings, problems } = inspectOperations(document, file);
+  if (problems.length) {
+    throw new StartupError(`The OpenAPI document${file ? ` ${file}` : ''} has ${problems.length} problem(s):`, problems);
+  }
+  return { operations, warnings };
+}
+
+/** The same walk, returning problems instead of throwing (for `specbind check`, which lists everything). */
+export function inspectOperations(document: OpenApiDocument, file?: string): CollectedOperations & { problems: StartupProblem[] } {
   const problems: StartupProblem[] = [];
   const warnings: StartupProblem[] = [];
   const operations: OperationSpec[] = [];
@@ -260,10 +278,7 @@ export function collectOperations(document: OpenApiDocument, file?: string): Col
     }
   }
   checkOperations(operations, problems, warnings);
-  if (problems.length) {
-    throw new StartupError(`The OpenAPI document${file ? ` ${file}` : ''} has ${problems.length} problem(s):`, problems.map((p) => ({ file, ...p })));
-  }
-  return { operations, warnings: warnings.map((w) => ({ file, ...w })) };
+  return { operations, warnings: warnings.map((w) => ({ file, ...w })), problems: problems.map((p) => ({ file, ...p })) };
 }
 
 /** Startup checks that need the whole operation: unique ids, parameter names that bind cleanly. */
