@@ -11,7 +11,7 @@ import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
 import type { Router } from '../router/router';
 import { compileOperation, type PrepareContext, type PreparedOperation } from './prepare';
-import { errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, successReply } from './respond';
+import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, successReply } from './respond';
 import type { HandlerContext, ResponseValidationMode } from './types';
 
 export interface PipelineOptions {
@@ -214,7 +214,7 @@ export class Pipeline {
   private deliver(op: PreparedOperation, ctx: RequestContext, reply: Reply, path: string, accept: string | undefined): OutgoingResponse {
     // `ctx.reply.noBuildInfo()` with no body, for a problem+json response: the problem is generated.
     if (reply.body === undefined && reply.response.content.some((m) => essence(m.mediaType) === PROBLEM_JSON)) {
-      const problem = problemBody(new HttpError(reply.status), reply.status, path, false);
+      const problem = problemBody(new HttpError(reply.status), reply.status, path, false, conditionName(reply.response));
       delete problem.detail;
       reply = new Reply(reply.response, reply.status, problem, { ...reply.options, contentType: reply.options.contentType ?? PROBLEM_JSON });
     }

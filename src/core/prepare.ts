@@ -22,7 +22,7 @@ export interface PreparedOperation {
   security?: SecurityGate;
   replies: ReplyTable;
   replyPrototype: object;
-  /** Media types of the 2xx responses: an Accept header must admit one of them (else 406). */
+  /** Media types of every declared response: an Accept header must admit one of them (else 406). */
   produces: string[];
   /** Filled by `compileOperation()`, eagerly at startup or on the first request. */
   compiled?: CompiledOperation;
@@ -56,7 +56,8 @@ export interface PrepareContext {
 
 export function prepareOperation(spec: OperationSpec, handler: Handler, source: string | undefined, context: PrepareContext, problems: StartupProblem[]): PreparedOperation {
   const replies = new ReplyTable(spec.responses);
-  const produces = spec.responses.filter((r) => /^2/.test(r.key)).flatMap((r) => r.content.map((m) => m.mediaType));
+  // Any declared response may be the answer (an error's problem+json too), so Accept is held against all of them.
+  const produces = [...new Set(spec.responses.flatMap((r) => r.content.map((m) => m.mediaType)))];
   return {
     spec,
     info: { operationId: spec.operationId, method: spec.method.toUpperCase(), path: spec.path, tags: spec.tags },

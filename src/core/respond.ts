@@ -26,10 +26,18 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-export function problemBody(error: HttpError, status: number, instance: string | undefined, hideDetail: boolean): ProblemBody {
+/**
+ * The error condition a declared response stands for: its component or x-name name (`noBuildInfo`),
+ * not a bare status name. It becomes the problem `type`, so clients can tell conditions apart.
+ */
+export function conditionName(response: ResponseSpec | undefined): string | undefined {
+  return response && response.names.length > 1 ? response.names[0] : undefined;
+}
+
+export function problemBody(error: HttpError, status: number, instance: string | undefined, hideDetail: boolean, condition?: string): ProblemBody {
   const code = error.code;
   const body: ProblemBody = {
-    type: code ? problemType(code) : 'about:blank',
+    type: code ? problemType(code) : condition ? `urn:specbind:problem:${condition}` : 'about:blank',
     title: code ? PROBLEMS[code].title : STATUS_CODES[status] ?? 'Error',
     status,
   };
@@ -151,7 +159,7 @@ export function errorReply(replies: ReplyTable, error: HttpError, instance: stri
     status = error.target;
     response = replies.forStatus(status);
   }
-  const problem = problemBody(error, status, instance, hideDetail);
+  const problem = problemBody(error, status, instance, hideDetail, conditionName(response));
   if (!response) return { status, problem };
   const declaresBody = response.content.length > 0;
   const problemType = response.content.find((m) => essence(m.mediaType) === PROBLEM_JSON)?.mediaType;

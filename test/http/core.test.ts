@@ -216,7 +216,8 @@ describe('the runtime core on a real server', () => {
       const answer = await api.request('GET', '/api/v1/items/999');
       expect(answer.status).toBe(404);
       expect(answer.headers.get('content-type')).toBe('application/problem+json');
-      expect(answer.json).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'item 999 does not exist' });
+      // The named condition is the problem type, so a client can tell it from a router 404.
+      expect(answer.json).toMatchObject({ type: 'urn:specbind:problem:noSuchItem', title: 'Not Found', status: 404, detail: 'item 999 does not exist' });
     });
 
     it('reaches an x-name response', async () => {
@@ -254,6 +255,12 @@ describe('the runtime core on a real server', () => {
       expect(text.json).toEqual(['first', 'second']);
       const refused = await api.request('GET', '/api/v1/notes', { headers: { accept: 'image/png' } });
       expect(refused.status).toBe(406);
+    });
+
+    it('accepts an Accept that only a declared error response satisfies (dredd asks so for error cases)', async () => {
+      const answer = await api.request('GET', '/api/v1/items/999', { headers: { accept: 'application/problem+json' } });
+      expect(answer.status).toBe(404);
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
     });
   });
 

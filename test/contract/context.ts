@@ -1,0 +1,111 @@
+// What test/contract/run.ts (the runner) and test/contract/hooks.js (dredd's hooks, loaded in the same
+// process) share: the server's URL and API key, the original document and its operations, the view
+// dredd parses, the store switch, and the schema check every response goes through.
+import type { OpenApiDocument } from '../../src/spec/load';
+import type { OperationSpec, ResponseSpec } from '../../src/spec/operations';
+import type { SchemaCompiler } from '../../src/validation/compiler';
+import type { DreddView } from './dredd-view';
+import type { Fault } from './fault-store';
+
+export interface PlannedTransaction {
+  /** dredd's transaction id (`GET (200) /builds/…`), which is also the reported test's title. */
+  id: string;
+  name: string;
+  operationId: string;
+  status: string;
+  /** Why the hooks skipped it, if they did. */
+  skipped?: string;
+}
+
+export interface ContractContext {
+  baseUrl: string;
+  apiKey: string;
+  document: OpenApiDocument;
+  operations: OperationSpec[];
+  view: DreddView;
+  compiler: SchemaCompiler;
+  /** A new, empty store (and no fault): every transaction starts from this. */
+  resetStore(): void;
+  setFault(fault: Fault): void;
+  /** Filled by the hooks' beforeAll: every transaction dredd compiled, mapped to its operation. */
+  plan: Map<string, PlannedTransaction>;
+  /** Things the hooks tolerated but want shown in the summary (known runtime findings). */
+  notes: Set<string>;
+  /** Set by the hooks when they load, so the runner can tell a hookfile dredd failed to load. */
+  hooksLoaded: boolean;
+}
+
+let current: ContractContext | undefined;
+
+export function setContext(context: ContractContext): void {
+  current = context;
+}
+
+export function getContext(): ContractContext {
+  if (!current) throw new Error('test/contract/hooks.js runs inside test/contract/run.ts: use `npm run test:contract`');
+  return current;
+}
+
+/** The original operation behind a dredd transaction (its view path template and method). */
+export function operationFor(context: ContractContext, viewPath: string, method: string): OperationSpec | undefined {
+  const path = context.view.originalPath.get(viewPath) ?? viewPath;
+  return context.operations.find((op) => op.path === path && op.method === method.toLowerCase());
+}
+
+export function responseFor(op: OperationSpec, status: number): ResponseSpec | undefined {
+  const keys = [String(status), `${String(status)[0]}XX`, 'default'];
+  for (const key of keys) {
+    const found = op.responses.find((r) => r.key.toUpperCase() === key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function isJson(mediaType: string): boolean {
+  return /^application\/(?:[\w.+-]+\+)?json$/.test(mediaType);
+}
+
+/**
+ * Everything dredd does not check about a response, against the original document: the status is
+ * declared, the Content-Type is one the response declares, required headers are present, and the body
+ * validates against its schema (types, formats, enums, patterns, additionalProperties, writeOnly, ...),
+ * with the same Ajv setup specbind validates with. Returns the violations (empty when it conforms).
+ */
+export function checkResponse(
+  context: ContractContext,
+  op: OperationSpec,
+  real: { statusCode: number; headers: Record<string, string | string[] | undefined>; body?: string },
+): string[] {
+  const response = responseFor(op, real.statusCode);
+  if (!response) return [`status ${real.statusCode} is not declared for ${op.operationId}`];
+  const violations: string[] = [];
+  const header = (name: string) => {
+    const value = Object.entries(real.headers).find(([k]) => k.toLowerCase() === name)?.[1];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  for (const h of response.headers) {
+    if (h.required && header(h.name) === undefined) violations.push(`required header ${h.name} is missing`);
+  }
+  const body = real.body ?? '';
+  if (response.content.length === 0) {
+    if (body !== '') violations.push(`response ${response.key} declares no content, but a body was sent`);
+    return violations;
+  }
+  const contentType = (header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  const media = response.content.find((m) => m.mediaType.toLowerCase() === contentType);
+  if (!media) {
+    violations.push(`Content-Type "${contentType}" is not declared for ${response.key} (declared: ${response.content.map((m) => m.mediaType).join(', ')})`);
+    return violations;
+  }
+  if (!isJson(media.mediaType) || !media.schemaPointer) return violations;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    violations.push(`body is not JSON: ${(error as Error).message}`);
+    return violations;
+  }
+  const errors = context.compiler.validator('response', media.schemaPointer)(value);
+  for (const e of errors ?? []) violations.push(`body${e.pointer ? ` at ${e.pointer}` : ''}: ${e.message} (schema #${media.schemaPointer})`);
+  return violations;
+}

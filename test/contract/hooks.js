@@ -1,0 +1,317 @@
+// dredd hooks for the bundled API (openapi/api.yaml + handlers/), loaded by test/contract/run.ts.
+//
+// Every transaction starts from an empty store. A scenario per (operationId, status) then creates
+// what the request needs through the API itself (a build to read, a template to deploy, ...) and
+// shapes the request so the server gives the documented answer: the example request for 2xx, an
+// invalid one for 400, no or a wrong key for 401, a missing record for 404, a running build for 409,
+// a GitLab repository for 422, and a failing (500) or unavailable (503) store through the runner's
+// test seam (test/contract/fault-store.ts). After dredd's own checks, every response is validated
+// against the original document's schema (checkResponse in context.ts), so a wrong type fails.
+//
+// Hooks are matched by operationId and status, never by dredd's transaction names, so renaming a
+// summary in the document does not silently disconnect a hook. A documented response with no
+// scenario fails the run (see `scenarioFor`), rather than being skipped.
+const hooks = require('hooks');
+const { getContext, operationFor, responseFor, checkResponse } = require('./context');
+
+const ctx = getContext();
+ctx.hooksLoaded = true;
+
+const IMAGE = 'binder-project-example-requirements';
+const REPOSITORY = 'https://github.com/binder-project/example-requirements';
+const TEMPLATE = {
+  name: IMAGE,
+  'image-source': `binder/${IMAGE}`,
+  port: 8888,
+  'image-pull-secret': 's3cr3t-pull-token',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Setup through the API, with the valid key. A setup call that does not answer 2xx fails the
+// transaction with the reason (it is never silently ignored).
+
+async function api(method, path, body) {
+  const headers = { 'X-API-Key': ctx.apiKey, Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(ctx.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) throw new Error(`setup ${method} ${path} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+const startBuild = (repository) => api('POST', '/builds', { repository, force: true });
+const pollBuild = (image) => api('GET', `/builds/${image}`);
+const registerTemplate = (template = TEMPLATE) => api('POST', '/templates', template);
+const deploy = (template = IMAGE) => api('POST', `/applications/${template}`);
+const pollApplication = (app) => api('GET', `/applications/${app['template-name']}/${app.id}`);
+
+// ---------------------------------------------------------------------------------------------
+// Shaping the request.
+
+function setPath(t, path) {
+  t.fullPath = path;
+  t.request.uri = path;
+  // dredd reports a transaction by its id: make it show the request really sent.
+  t.id = `${t.request.method} (${t.expected.statusCode}) ${path}`;
+}
+
+function setBody(t, value) {
+  t.request.body = typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function removeHeader(t, name) {
+  for (const key of Object.keys(t.request.headers)) if (key.toLowerCase() === name.toLowerCase()) delete t.request.headers[key];
+}
+
+function setHeader(t, name, value) {
+  removeHeader(t, name);
+  t.request.headers[name] = value;
+}
+
+/** A check on the answer's content, beyond its schema (used where setup made the content predictable). */
+function expectLength(n) {
+  return (body) => (Array.isArray(body) && body.length === n ? undefined : `expected ${n} item(s), got ${JSON.stringify(body)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios: `${operationId} ${status}` → { setup(t), expect?(body) }. 401, 500 and 503 are the
+// same for every operation that declares them (below); everything else is here.
+
+/**
+ * dredd requires every key of the documented example, and the shared MalformedRequest example shows a
+ * query parameter's violation (`errors: [{ in, name, message }]`). A body's violation is located by
+ * `pointer` instead (both are optional in #/components/schemas/ProblemError), so for operations whose
+ * only input is a body, dredd compares against this example of the same schema.
+ */
+function bodyViolation(instance, pointer) {
+  return {
+    type: 'urn:specbind:problem:validationFailed',
+    title: 'Request validation failed',
+    status: 400,
+    detail: 'The request does not match the operation\'s parameters or body',
+    instance,
+    errors: [{ in: 'body', pointer, message: 'must be string' }],
+  };
+}
+
+const scenarios = {
+  // POST /builds
+  'startBuild 202': { setup: async () => {} },
+  'startBuild 400': { setup: async (t) => setBody(t, { repository: 42, force: 'yes' }), expectedBody: bodyViolation('/builds', '/repository') },
+  'startBuild 409': {
+    setup: async (t) => {
+      await startBuild(REPOSITORY); // now running
+      setBody(t, { repository: REPOSITORY, force: false });
+    },
+  },
+  'startBuild 422': { setup: async (t) => setBody(t, { repository: 'https://gitlab.com/binder-project/example-requirements' }) },
+
+  // GET /builds?phase=building&phase=finished (the document's example filter)
+  'getAllBuilds 200': {
+    setup: async () => {
+      await startBuild(REPOSITORY);
+      await pollBuild(IMAGE); // → building
+      await startBuild('https://github.com/binder-project/example-dockerfile');
+      for (let i = 0; i < 3; i++) await pollBuild('binder-project-example-dockerfile'); // → finished
+      await startBuild('https://github.com/binder-project/example-conda'); // fetching: filtered out
+    },
+    expect: expectLength(2),
+  },
+  'getAllBuilds 400': { setup: async (t) => setPath(t, '/builds?phase=baking') },
+
+  // GET /builds/{image-name}
+  'getBuild 200': { setup: async () => void (await startBuild(REPOSITORY)) },
+  'getBuild 400': { setup: async (t) => setPath(t, '/builds/Not-Lower-Case') },
+  'getBuild 404': { setup: async (t) => setPath(t, '/builds/no-such-image') },
+
+  // GET /templates
+  'fetchAllTemplates 200': { setup: async () => void (await registerTemplate()), expect: expectLength(1) },
+
+  // POST /templates
+  'registerTemplate 200': { setup: async () => void (await registerTemplate()) }, // the example replaces it
+  'registerTemplate 201': { setup: async () => {} }, // the store is empty: the example is new
+  'registerTemplate 400': {
+    // time-created is readOnly: sending it is invalid input
+    setup: async (t) => setBody(t, { ...TEMPLATE, 'time-created': '2016-03-01T12:05:00.000Z' }),
+    expectedBody: bodyViolation('/templates', '/time-created'),
+  },
+
+  // GET /templates/{template-name}
+  'fetchTemplate 200': { setup: async () => void (await registerTemplate()) },
+  'fetchTemplate 400': { setup: async (t) => setPath(t, '/templates/Not%20A%20Name') },
+  'fetchTemplate 404': { setup: async (t) => setPath(t, '/templates/no-such-template') },
+
+  // POST /applications/{template-name}?cull-timeout=3600
+  'createApplication 201': { setup: async () => void (await registerTemplate()) },
+  'createApplication 400': {
+    setup: async (t) => {
+      await registerTemplate();
+      setPath(t, `/applications/${IMAGE}?cull-timeout=10`); // minimum is 60
+    },
+  },
+  'createApplication 404': { setup: async (t) => setPath(t, '/applications/no-such-template?cull-timeout=3600') },
+
+  // GET /applications/{template-name}?status=deploying&status=deployed (the document's example filter)
+  'getAllApplications 200': {
+    setup: async () => {
+      await registerTemplate();
+      await pollApplication(await deploy()); // → deploying
+      await deploy(); // pending: filtered out
+    },
+    expect: expectLength(1),
+  },
+  'getAllApplications 400': { setup: async (t) => setPath(t, `/applications/${IMAGE}?status=crashed`) },
+
+  // GET /applications/{template-name}/{id}
+  'getApplication 200': {
+    setup: async (t) => {
+      await registerTemplate();
+      const app = await deploy();
+      setPath(t, `/applications/${IMAGE}/${app.id}`); // ids are random: the example's cannot exist
+    },
+  },
+  'getApplication 400': { setup: async (t) => setPath(t, `/applications/${IMAGE}/not-an-id`) },
+  'getApplication 404': {
+    setup: async (t) => {
+      await registerTemplate();
+      setPath(t, `/applications/${IMAGE}/${'0'.repeat(32)}`);
+    },
+  },
+
+  // GET /health
+  'getHealth 200': { setup: async () => {} },
+
+  // shelf_bind's examples
+  'createAccount 200': { setup: async () => {} },
+  'createAccount 400': { setup: async (t) => setPath(t, '/account/1234') }, // name is required
+  'findPerson 200': { setup: async () => {} },
+  'findPerson 400': { setup: async (t) => setPath(t, '/person?name=') }, // minLength 1
+  'createPerson 200': { setup: async () => {} },
+  'createPerson 400': { setup: async (t) => setBody(t, { name: 42 }), expectedBody: bodyViolation('/person', '/name') },
+  'getPersonByPath 200': { setup: async () => {} },
+  'getPersonByPath 400': { setup: async (t) => setPath(t, `/person/${'x'.repeat(101)}`) }, // maxLength 100
+};
+
+const byStatus = {
+  // Alternate a missing key and a wrong one, so both are covered.
+  401: (op, index) => ({
+    setup: async (t) => (index % 2 === 0 ? removeHeader(t, 'X-API-Key') : setHeader(t, 'X-API-Key', 'not-a-valid-key')),
+  }),
+  500: () => ({ setup: async () => ctx.setFault('failing') }),
+  503: () => ({ setup: async () => ctx.setFault('unavailable') }),
+};
+
+let statusIndex = 0;
+function scenarioFor(op, status) {
+  const explicit = scenarios[`${op.operationId} ${status}`];
+  if (explicit) return explicit;
+  if (byStatus[status]) return byStatus[status](op, statusIndex++);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hooks.
+
+hooks.beforeAll((transactions, done) => {
+  for (const t of transactions) {
+    const op = operationFor(ctx, t.origin.resourceName, t.request.method);
+    ctx.plan.set(t.id, { id: t.id, name: t.name, operationId: op ? op.operationId : '(unknown)', status: String(t.expected.statusCode) });
+  }
+  done();
+});
+
+hooks.beforeEach((t, done) => {
+  const originalId = t.id;
+  const planned = ctx.plan.get(originalId);
+  const op = operationFor(ctx, t.origin.resourceName, t.request.method);
+  if (!op) {
+    t.fail = `no operation of openapi/api.yaml matches ${t.request.method} ${t.origin.resourceName}`;
+    return done();
+  }
+  const status = String(t.expected.statusCode);
+  const scenario = scenarioFor(op, status);
+  t.contract = { op, scenario };
+  if (!scenario) {
+    t.fail = `no scenario drives ${op.operationId} ${status}: add one to test/contract/hooks.js (or skip it there, with its reason in test/contract/README.md)`;
+    return done();
+  }
+  if (scenario.skip) {
+    t.skip = true;
+    if (planned) planned.skipped = scenario.skip;
+    return done();
+  }
+
+  ctx.resetStore();
+  // Query parameters dredd cannot template (see dredd-view.ts) go back in, from their examples.
+  const dropped = ctx.view.dropped.filter((d) => d.path === op.path && d.method === op.method && d.example !== undefined);
+  if (dropped.length) {
+    const query = dropped.map((d) => `${encodeURIComponent(d.name)}=${encodeURIComponent(String(d.example))}`).join('&');
+    setPath(t, `${t.fullPath}${t.fullPath.includes('?') ? '&' : '?'}${query}`);
+  }
+  if (op.security.length) setHeader(t, 'X-API-Key', ctx.apiKey);
+
+  if (scenario.expectedBody) t.expected.body = JSON.stringify(scenario.expectedBody, null, 2);
+  const finish = () => {
+    if (planned && t.id !== originalId) {
+      ctx.plan.delete(originalId);
+      planned.id = t.id;
+      ctx.plan.set(t.id, planned);
+    }
+    done();
+  };
+  scenario.setup(t).then(
+    () => finish(),
+    (error) => {
+      t.fail = `scenario setup failed: ${error.message}`;
+      finish();
+    },
+  );
+});
+
+hooks.beforeEachValidation((t, done) => {
+  const { op, scenario } = t.contract || {};
+  if (!op || !t.real) return done();
+  const violations = checkResponse(ctx, op, t.real);
+  if (violations.length === 0) {
+    let body;
+    try {
+      body = JSON.parse(t.real.body);
+    } catch {
+      body = t.real.body;
+    }
+    const problem = checkProblem(op, t.real.statusCode, body);
+    if (problem) violations.push(problem);
+    const unexpected = scenario && scenario.expect && scenario.expect(body);
+    if (unexpected) violations.push(unexpected);
+  }
+  if (violations.length) {
+    t.fail = `response does not conform to openapi/api.yaml: ${violations.join('; ')}`;
+    // Shown even when dredd's own check failed too.
+    t.contract.violations = violations;
+  }
+  done();
+});
+
+/**
+ * An error answer must be the documented condition, not just any problem with that status (the
+ * router's 404 for a mistyped path, specbind's own 500, ...): its `type` is the one in the document's
+ * example for that response (urn:specbind:problem:noBuildInfo, ...).
+ *
+ * dredd's own Accept (the error's media type) is sent unchanged: specbind must not answer it 406.
+ */
+function checkProblem(op, status, body) {
+  const response = responseFor(op, status);
+  const media = response && response.content.find((m) => m.mediaType === 'application/problem+json');
+  const example = media && media.example;
+  if (!example || typeof example.type !== 'string') return undefined;
+  if (body && body.type === example.type) return undefined;
+  return `expected the documented problem type ${example.type} (title "${example.title}"), got ${body && body.type} ("${body && body.title}")`;
+}
+
+hooks.afterEach((t, done) => {
+  ctx.setFault('none');
+  if (t.contract && t.contract.violations && t.test && t.test.message !== undefined && !t.test.valid) {
+    t.test.message += `schema: ${t.contract.violations.join('\nschema: ')}\n`;
+  }
+  done();
+});
