@@ -1,19 +1,16 @@
-// Binder's deploy component (binder-deploy-kubernetes' createApplication, getApplication, getAllApplications).
+// Binder's deploy component (binder-deploy-kubernetes' createApplication, getApplication,
+// getAllApplications), typed by the document (openapi/api.types.ts).
 import { randomBytes } from 'node:crypto';
-import { HttpError, type HandlerContext } from '../src';
+import { HttpError } from '../src';
+import type { Handlers } from '../openapi/api.types';
 import { now, withStore } from './_app/failures';
 import { advanceApplication } from './_app/lifecycle';
-import type { ApplicationRecord, ApplicationStatus } from './_app/store';
+import type { ApplicationRecord } from './_app/store';
 import { applicationView } from './_app/views';
 
-interface CreateApplicationInput {
-  templateName: string;
-  /** Defaulted by the document (3600). */
-  cullTimeout: number;
-}
-
-export async function createApplication(input: CreateApplicationInput, ctx: HandlerContext) {
-  return withStore(ctx, 'badDatabase', async (store) => {
+/** `input.cullTimeout` is always there: the document gives it a default (3600). */
+export const createApplication: Handlers['createApplication'] = async (input, ctx) =>
+  withStore(ctx, 'badDatabase', async (store) => {
     const template = await store.getTemplate(input.templateName);
     if (!template) {
       throw new HttpError('registryError', `Could not fetch template "${input.templateName}" from the registry`);
@@ -33,16 +30,10 @@ export async function createApplication(input: CreateApplicationInput, ctx: Hand
     const location = `/applications/${encodeURIComponent(app.templateName)}/${id}`;
     return ctx.reply.created(applicationView(app), { headers: { Location: location } });
   });
-}
-
-interface GetApplicationInput {
-  templateName: string;
-  id: string;
-}
 
 /** Each read is the simulated deployer's next step (see handlers/_app/lifecycle.ts). */
-export async function getApplication(input: GetApplicationInput, ctx: HandlerContext) {
-  return withStore(ctx, 'badDatabase', async (store) => {
+export const getApplication: Handlers['getApplication'] = async (input, ctx) =>
+  withStore(ctx, 'badDatabase', async (store) => {
     const app = await store.getApplication(input.templateName, input.id);
     if (!app) {
       throw new HttpError('noRecord', `No deployment ${input.id} of template "${input.templateName}"`);
@@ -51,16 +42,9 @@ export async function getApplication(input: GetApplicationInput, ctx: HandlerCon
     if (next !== app) await store.saveApplication(next);
     return applicationView(next);
   });
-}
 
-interface GetAllApplicationsInput {
-  templateName: string;
-  status?: ApplicationStatus[];
-}
-
-export async function getAllApplications(input: GetAllApplicationsInput, ctx: HandlerContext) {
-  return withStore(ctx, 'badDatabase', async (store) => {
+export const getAllApplications: Handlers['getAllApplications'] = async (input, ctx) =>
+  withStore(ctx, 'badDatabase', async (store) => {
     const apps = await store.listApplications({ templateName: input.templateName, statuses: input.status });
     return apps.map(applicationView);
   });
-}

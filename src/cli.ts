@@ -13,7 +13,9 @@ interface Verb {
 /** Each verb's module; add a verb by adding a line. */
 const VERBS: Record<string, Verb> = {
   serve: { summary: 'serve a document with its handlers (see specbind serve --help)', run: serve },
+  init: { summary: 'write typed handler stubs and types for a document (see specbind init --help)', run: async (argv) => (await import('./cli/init')).initCommand(argv) },
   check: { summary: 'list everything wrong with a document and its handlers (see specbind check --help)', run: checkCommand },
+  types: { summary: 'generate TypeScript types for typed handlers (see specbind types --help)', run: async (argv) => (await import('./cli/types')).types(argv) },
 };
 
 function help(): string {

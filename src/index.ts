@@ -2,6 +2,7 @@
 export { createServer, basePathOf } from './server';
 export type { SpecbindServer, Listening } from './server';
 export { bind } from './binding/models';
+export { notImplemented } from './handlers/stub';
 export type { BindOptions } from './binding/models';
 export { HttpError, StartupError, PROBLEMS } from './errors';
 export type { ViolationDetail, StartupProblem, ProblemCode } from './errors';
@@ -17,4 +18,13 @@ export type {
   MissingHandlers,
   SecurityCheck,
   SecurityCheckInput,
+  OperationTypes,
+  ReplyBody,
+  TypedContext,
+  TypedHandler,
+  TypedReply,
+  TypedReplyMethod,
+  TypedReplyMethods,
+  TypedResult,
 } from './core/types';
+export type { UploadedFile } from './binding/multipart';

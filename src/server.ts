@@ -100,7 +100,13 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     prepared.push(op);
   }
   if (problems.length) throw new StartupError(`specbind cannot start: ${problems.length} problem(s):`, problems);
-  if ((options.compile ?? 'eager') === 'eager') for (const op of prepared) compileOperation(op, context);
+  if ((options.compile ?? 'eager') === 'eager') {
+    const step = Math.max(1, Math.floor(prepared.length / 20));
+    prepared.forEach((op, i) => {
+      compileOperation(op, context);
+      if (options.onCompileProgress && (i % step === 0 || i === prepared.length - 1)) options.onCompileProgress(i + 1, prepared.length);
+    });
+  }
 
   const basePath = basePathOf(document);
   const docs = docsRoutes(document, options.docs === undefined ? '/docs' : options.docs, basePath);

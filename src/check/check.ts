@@ -11,6 +11,7 @@ import { inspectOperations, type OperationSpec, type MediaTypeSpec } from '../sp
 import { pointer as toPointer, resolvePointer } from '../spec/pointer';
 import { SchemaCompiler } from '../validation/compiler';
 import { handlerMap } from '../handlers/resolve';
+import { STUB_MARKER } from '../handlers/stub';
 import type { Handler } from '../core/types';
 
 export interface Finding {
@@ -137,9 +138,6 @@ function handlerFindings(operations: OperationSpec[], handlers: string | Record<
   }
   return findings;
 }
-
-/** Stubs written by `specbind init` carry this marker until someone replaces them. */
-export const STUB_MARKER = Symbol.for('specbind.stub');
 
 function isUnfilledStub(handler: Handler): boolean {
   return (handler as any)[STUB_MARKER] === true;

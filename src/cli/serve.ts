@@ -1,6 +1,9 @@
 // `specbind serve`: load the document and handlers, listen, drain on SIGTERM.
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { StartupError } from '../errors';
 import { createServer } from '../server';
 import type { CreateServerOptions, MissingHandlers } from '../core/types';
 
@@ -17,15 +20,51 @@ Options (flags win over environment variables, which win over the config file):
   --config     a module exporting createServer options (security, models, ...)
   --mock       answer operations that have no handler from the document's examples
   --not-implemented  answer operations that have no handler with 501
-  --tags       serve only operations with one of these tags
+  --tags       serve only operations with one of these tags (the others answer 404)
+  --workers    run N processes on one port; a worker that dies is replaced (env SPECBIND_WORKERS)
+  --log-level  env LOG_LEVEL (default info)   --response-validation  env RESPONSE_VALIDATION (strict)
   --verbose    print stack traces of startup errors
-Environment: LOG_LEVEL (info), RESPONSE_VALIDATION (strict | warn | off), NODE_ENV=production hides internals.
+A config file may also set port, host, workers and logLevel. NODE_ENV=production hides internals in errors.
 `;
 
-function loadConfig(file: string | undefined): Partial<CreateServerOptions> {
+/** What a config file may hold: createServer options, and where to listen. */
+export type ServeConfig = Partial<CreateServerOptions> & { port?: number; host?: string; workers?: number; logLevel?: string };
+
+function loadConfig(file: string | undefined): ServeConfig {
   if (!file) return {};
   const loaded = require(path.resolve(file));
   return (loaded && loaded.default) || loaded || {};
+}
+
+const env = (name: string): string | undefined => (process.env[name] === '' ? undefined : process.env[name]);
+
+/** flags, then environment variables, then the config file, then defaults. */
+export function resolveServeOptions(values: Record<string, string | boolean | undefined>, config: ServeConfig) {
+  const missing: MissingHandlers | undefined = values.mock ? 'mock' : values['not-implemented'] ? 'notImplemented' : config.missingHandlers;
+  const level = (values['log-level'] as string | undefined) ?? env('LOG_LEVEL') ?? config.logLevel;
+  const validation = (values['response-validation'] as string | undefined) ?? env('RESPONSE_VALIDATION') ?? config.responseValidation;
+  if (validation !== undefined && !['strict', 'warn', 'off'].includes(validation)) {
+    throw new StartupError(`RESPONSE_VALIDATION must be strict, warn or off (got "${validation}")`);
+  }
+  const options: CreateServerOptions = {
+    ...config,
+    spec: (values.spec as string | undefined) ?? env('SPECBIND_SPEC') ?? config.spec ?? 'openapi/api.yaml',
+    handlers: (values.handlers as string | undefined) ?? env('SPECBIND_HANDLERS') ?? config.handlers ?? 'handlers',
+    missingHandlers: missing,
+    responseValidation: validation as CreateServerOptions['responseValidation'],
+    tags: typeof values.tags === 'string' ? values.tags.split(',').map((t) => t.trim()).filter(Boolean) : config.tags,
+    logger: config.logger ?? (level ? { level } : undefined),
+  };
+  // Mock mode with no handlers directory at all: every operation is mocked.
+  if (typeof options.handlers === 'string' && missing === 'mock' && !values.handlers && !env('SPECBIND_HANDLERS') && !config.handlers && !existsSync(options.handlers)) {
+    options.handlers = undefined;
+  }
+  const port = Number(values.port ?? env('PORT') ?? config.port ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartupError(`the port must be a number from 0 to 65535 (got "${values.port ?? env('PORT') ?? config.port}")`);
+  const host = (values.host as string | undefined) ?? env('HOST') ?? config.host ?? '127.0.0.1';
+  const workers = Number(values.workers ?? env('SPECBIND_WORKERS') ?? config.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1) throw new StartupError(`--workers must be a whole number of at least 1 (got "${values.workers}")`);
+  return { options, port, host, workers };
 }
 
 export async function serve(argv: string[]): Promise<void> {
@@ -38,6 +77,9 @@ export async function serve(argv: string[]): Promise<void> {
       host: { type: 'string' },
       config: { type: 'string' },
       tags: { type: 'string' },
+      workers: { type: 'string' },
+      'log-level': { type: 'string' },
+      'response-validation': { type: 'string' },
       mock: { type: 'boolean' },
       'not-implemented': { type: 'boolean' },
       verbose: { type: 'boolean' },
@@ -48,27 +90,22 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(SERVE_HELP);
     return;
   }
-  const config = loadConfig(values.config);
-  const missing: MissingHandlers | undefined = values.mock ? 'mock' : values['not-implemented'] ? 'notImplemented' : config.missingHandlers;
-  const options: CreateServerOptions = {
-    ...config,
-    spec: values.spec ?? process.env.SPECBIND_SPEC ?? config.spec ?? 'openapi/api.yaml',
-    handlers: values.handlers ?? process.env.SPECBIND_HANDLERS ?? config.handlers ?? 'handlers',
-    missingHandlers: missing,
-    tags: values.tags ? values.tags.split(',').map((t) => t.trim()).filter(Boolean) : config.tags,
-  };
-  if (typeof options.handlers === 'string' && values.mock && !values.handlers && !process.env.SPECBIND_HANDLERS && !config.handlers) {
-    const fs = await import('node:fs');
-    if (!fs.existsSync(options.handlers)) options.handlers = undefined;
-  }
-  const server = await createServer(options);
-  const port = Number(values.port ?? process.env.PORT ?? 3000);
-  const host = values.host ?? process.env.HOST ?? '127.0.0.1';
+  const { options, port, host, workers } = resolveServeOptions(values, loadConfig(values.config));
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers);
+
+  const tty = process.stderr.isTTY && !cluster.isWorker;
+  const server = await createServer({
+    ...options,
+    onCompileProgress: tty ? (done, total) => process.stderr.write(`\rcompiling validators: ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
+  });
   const listening = await server.listen(port, host);
-  for (const op of server.operations) {
-    server.log.info({ method: op.method, path: op.path, operationId: op.operationId, handler: op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(none)' }, 'route');
+  if (tty) process.stderr.write(routeTable(server.operations, listening.url));
+  else {
+    for (const op of server.operations) {
+      server.log.info({ method: op.method, path: op.path, operationId: op.operationId, handler: op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(none)' }, 'route');
+    }
   }
-  server.log.info({ url: listening.url, docs: `${listening.url}/docs` }, `specbind serving ${server.operations.length} operations at ${listening.url} (docs at /docs)`);
+  server.log.info({ url: listening.url, docs: `${listening.url}/docs`, pid: process.pid }, `specbind serving ${server.operations.length} operations at ${listening.url} (docs at /docs)`);
   const stop = (signal: string) => {
     server.log.info({ signal }, 'shutting down: finishing in-flight requests');
     const timer = setTimeout(() => process.exit(0), 10_000);
@@ -79,3 +116,48 @@ export async function serve(argv: string[]): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
+/** The route table for a person at a terminal: method, path, operationId, handler file; colours only there. */
+function routeTable(operations: ReadonlyArray<{ method: string; path: string; operationId: string; handlerSource?: string }>, url: string): string {
+  const colour = (code: number, text: string) => `\x1b[${code}m${text}\x1b[0m`;
+  const rows = operations.map((op) => [op.method, op.path, op.operationId, op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(no handler)']);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
+  const lines = rows.map((r) => `  ${colour(36, r[0].padEnd(widths[0]))}  ${r[1].padEnd(widths[1])}  ${colour(33, r[2].padEnd(widths[2]))}  ${colour(2, r[3])}`);
+  return `${lines.join('\n')}\n\n  specbind serving ${operations.length} operations at ${colour(1, url)}  (docs: ${url}/docs)\n\n`;
+}
+
+/**
+ * `--workers N`: N processes share the port (node:cluster); a worker that dies is replaced, unless
+ * workers keep dying at startup (then the supervisor gives up rather than spin).
+ */
+function superviseWorkers(count: number): void {
+  let stopping = false;
+  let quickDeaths = 0;
+  const startedAt = new Map<number, number>();
+  const fork = () => {
+    const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
+  };
+  for (let i = 0; i < count; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    quickDeaths = lived < 2000 ? quickDeaths + 1 : 0;
+    if (quickDeaths >= 5) {
+      process.stderr.write(`specbind: workers keep dying at startup (last: code ${code}, signal ${signal}); giving up\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`specbind: worker ${worker.process.pid} died (code ${code}, signal ${signal}); starting another\n`);
+    fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 12_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -14,8 +14,12 @@ export interface OperationInfo {
   tags: string[];
 }
 
-/** `ctx.reply.<name>(body?, options?)`: one method per declared response of the operation. */
-export type ReplyMethods = Record<string, (body?: unknown, options?: ReplyOptions) => Reply>;
+/**
+ * `ctx.reply.<name>(body?, options?)`: one method per declared response of the operation. Declared
+ * with method syntax (same call signature) so that a typed context's narrower reply methods
+ * (TypedContext, below) still fit wherever a HandlerContext is expected.
+ */
+export type ReplyMethods = Record<string, { reply(body?: unknown, options?: ReplyOptions): Reply }['reply']>;
 
 export interface HandlerContext {
   reply: ReplyMethods;
@@ -72,8 +76,55 @@ export interface CreateServerOptions {
   logger?: Logger | { level?: string };
   /** Readiness probe for /readyz, e.g. a database ping. */
   ready?: () => boolean | Promise<boolean>;
+  /** Called while validators compile at startup (eager mode), for a progress line. */
+  onCompileProgress?: (done: number, total: number) => void;
   /** Serve only the operations carrying one of these tags (the others answer 404). */
   tags?: string[];
 }
 
 export type { ReplyOptions, Reply };
+
+// ---- Typed handlers: the generic pieces `specbind types` builds on (see src/codegen/). A generated
+// module declares, per operationId, `{ input; replies; success }`; these turn it into handler types.
+
+declare const REPLY_NAME: unique symbol;
+
+/** A Reply made by `ctx.reply.<Name>()` of a typed context (branded: a plain object is not one). */
+export type TypedReply<Name extends string = string> = Reply & { readonly [REPLY_NAME]: Name };
+
+/** What a generated module declares for one operation. */
+export interface OperationTypes {
+  /** Every parameter under its camelCased name, and `body`. */
+  input: object;
+  /** Reply name → the body type of that response (`undefined` for a response without content). */
+  replies: object;
+  /** The type a plain return value must have: the only 2xx body; `never` when the handler must choose a reply. */
+  success: unknown;
+}
+
+/** A body as a handler may give it: the value, or an object whose `toJSON()` gives it (JSON.stringify honours it). */
+export type ReplyBody<Body> = [Body] extends [undefined] ? undefined : Body | { toJSON(): Body };
+
+/** A reply method type (method syntax, as ReplyMethods). */
+type ReplyMethodOf<Args extends unknown[], Name extends string> = { reply(...args: Args): TypedReply<Name> }['reply'];
+
+/** `ctx.reply.<name>(body, options?)`; the body may be left out only where the response needs none. */
+export type TypedReplyMethod<Name extends string, Body> = undefined extends Body
+  ? ReplyMethodOf<[body?: ReplyBody<Body>, options?: ReplyOptions], Name>
+  : ReplyMethodOf<[body: ReplyBody<Body>, options?: ReplyOptions], Name>;
+
+/** One method per declared reply name, each taking that response's body type. */
+export type TypedReplyMethods<Replies> = { [Name in keyof Replies & string]: TypedReplyMethod<Name, Replies[Name]> };
+
+/** A HandlerContext whose `reply` has exactly the operation's declared responses. Assignable to HandlerContext. */
+export interface TypedContext<Replies> extends Omit<HandlerContext, 'reply'> {
+  reply: TypedReplyMethods<Replies>;
+}
+
+/** What a typed handler returns: a value of the success type (void for a body-less one) or one of its replies. */
+export type TypedResult<Op extends OperationTypes> =
+  | ([Op['success']] extends [never] ? never : [Op['success']] extends [undefined] ? void : ReplyBody<Op['success']>)
+  | TypedReply<keyof Op['replies'] & string>;
+
+/** A handler typed by its operation: `export const getBuild: Handlers['getBuild'] = async (input, ctx) => …`. */
+export type TypedHandler<Op extends OperationTypes> = (input: Op['input'], ctx: TypedContext<Op['replies']>) => TypedResult<Op> | Promise<TypedResult<Op>>;

@@ -38,7 +38,7 @@ export function loadHandlerDirectory(dir: string): Map<string, ResolvedHandler> 
   for (const file of modules.values()) {
     let exported: Record<string, unknown>;
     try {
-      exported = require(file);
+      exported = requireModule(file);
     } catch (error) {
       throw new StartupError(`Cannot load handler module ${file}: ${(error as Error).message}`);
     }
@@ -56,6 +56,24 @@ export function loadHandlerDirectory(dir: string): Map<string, ResolvedHandler> 
   }
   if (problems.length) throw new StartupError('The handlers directory has problems:', problems);
   return found;
+}
+
+let typeScriptLoader = false;
+
+/**
+ * Requires a handler module. TypeScript handlers run as they are: when plain node cannot parse a .ts
+ * module, tsx's CommonJS loader is registered once and the module is loaded again.
+ */
+function requireModule(file: string): Record<string, unknown> {
+  try {
+    return require(file);
+  } catch (error) {
+    if (!file.endsWith('.ts') || typeScriptLoader || !(error instanceof SyntaxError)) throw error;
+    delete require.cache[file];
+    require('tsx/cjs/api').register();
+    typeScriptLoader = true;
+    return require(file);
+  }
 }
 
 function isPlainObject(value: unknown): boolean {

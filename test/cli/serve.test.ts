@@ -1,0 +1,110 @@
+// `specbind serve`: option precedence (flags > environment > config file), and --workers over a real port.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
+import * as path from 'node:path';
+import { resolveServeOptions } from '../../src/cli/serve';
+
+const ROOT = path.join(__dirname, '../..');
+
+describe('serve options', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('takes flags over environment variables over the config file over defaults', () => {
+    const config = { spec: 'from-config.yaml', port: 4000, host: '0.0.0.0', responseValidation: 'off' as const, logLevel: 'debug' };
+    process.env.PORT = '5000';
+    process.env.SPECBIND_SPEC = 'from-env.yaml';
+    process.env.RESPONSE_VALIDATION = 'warn';
+    delete process.env.HOST;
+    delete process.env.LOG_LEVEL;
+    const resolved = resolveServeOptions({ port: '6000' }, config);
+    expect(resolved.port).toBe(6000);
+    expect(resolved.options.spec).toBe('from-env.yaml');
+    expect(resolved.host).toBe('0.0.0.0');
+    expect(resolved.options.responseValidation).toBe('warn');
+    expect(resolved.options.logger).toEqual({ level: 'debug' });
+    expect(resolveServeOptions({}, {}).options.spec).toBe('from-env.yaml');
+    delete process.env.SPECBIND_SPEC;
+    expect(resolveServeOptions({}, {}).options.spec).toBe('openapi/api.yaml');
+  });
+
+  it('refuses a bad port, worker count or validation mode with a clear message', () => {
+    expect(() => resolveServeOptions({ port: 'eighty' }, {})).toThrow('the port must be a number');
+    expect(() => resolveServeOptions({ workers: '0' }, {})).toThrow('--workers must be a whole number');
+    expect(() => resolveServeOptions({ 'response-validation': 'loose' }, {})).toThrow('RESPONSE_VALIDATION must be strict, warn or off');
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function workerPids(primary: number): number[] {
+  try {
+    // Only the cluster workers: tsx's esbuild service is a child of the primary too.
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes('cli.ts'))
+      .map((line) => Number(line.trim().split(/\s+/)[0]))
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, extra?: () => string, ms = 45_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${extra ? `: ${extra()}` : ""}`);
+}
+
+describe('serve --workers', () => {
+  let primary: ChildProcess | undefined;
+  afterEach(() => {
+    if (primary && primary.exitCode === null) primary.kill('SIGKILL');
+  });
+
+  it('runs N processes on one port and replaces a worker that dies, while the others keep answering', async () => {
+    const port = await freePort();
+    primary = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--workers', '2', '--port', String(port), '--spec', 'test/fixtures/startup/openapi.yaml', '--handlers', 'test/fixtures/startup/handlers'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    primary.stderr!.on('data', (chunk) => (stderr += chunk));
+    const url = `http://127.0.0.1:${port}/pets`;
+    const pids = await waitFor('two workers answering', async () => {
+      const ok = await fetch(url).then(async (r) => (await r.text(), r.ok), () => false);
+      const children = workerPids(primary!.pid!);
+      return ok && children.length === 2 ? children : undefined;
+    }, () => `${stderr} children=${workerPids(primary!.pid!)}`);
+    process.kill(pids[0], 'SIGKILL');
+    // The surviving worker answers while the replacement starts.
+    for (let i = 0; i < 5; i++) {
+      const answer = await fetch(url, { headers: { connection: 'close' } });
+      await answer.text();
+      expect(answer.status).toBe(200);
+    }
+    const replaced = await waitFor('a replacement worker', () => {
+      const children = workerPids(primary!.pid!);
+      return children.length === 2 && !children.includes(pids[0]) ? children : undefined;
+    });
+    expect(replaced).toContain(pids[1]);
+    expect(stderr).toContain(`worker ${pids[0]} died`);
+    primary.kill('SIGTERM');
+    const code = await new Promise((resolve) => primary!.once('exit', resolve));
+    expect(code).toBe(0);
+  }, 120_000);
+});
