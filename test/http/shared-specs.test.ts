@@ -7,44 +7,12 @@ import * as yaml from 'js-yaml';
 import { basePathOf, createServer, StartupError, type SpecbindServer } from '../../src';
 import { resolvePointer } from '../../src/spec/pointer';
 import { SPECS } from '../helpers/server';
+import { ALL, KINDS, MULTI_FILE_ROOTS, OPENAPI, SWAGGER } from '../helpers/specs';
 
 const ROOT = path.resolve(SPECS);
 const FIXTURES = path.join(__dirname, '../fixtures');
 const quiet = { logger: { level: 'silent' } };
 const BIG = 120_000;
-
-/** Not OpenAPI documents: spec statistics and Stripe's fixture set. */
-const NOT_SPECS = new Set(['stats.json', 'production/stripe-fixtures3.json']);
-/** Of multi-file/, only the root documents (the rest are the files they reference). */
-const MULTI_FILE_ROOTS = ['multi-file/digitalocean/DigitalOcean-public.v2.yaml', 'multi-file/connexion-relative-refs/openapi.yaml'];
-
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) return walk(full);
-      return /\.(ya?ml|json)$/.test(entry.name) ? [full] : [];
-    })
-    .sort();
-}
-
-/** 'openapi' or 'swagger': the top-level version key (parsed for small files, matched for large ones). */
-function kindOf(file: string): 'openapi' | 'swagger' | 'unknown' {
-  const text = readFileSync(file, 'utf8');
-  let top: any;
-  if (text.length < 512 * 1024) top = file.endsWith('.json') ? JSON.parse(text) : yaml.load(text, { schema: yaml.JSON_SCHEMA });
-  else top = { openapi: /^\s{0,2}"?openapi"?\s*:/m.test(text) ? 'x' : undefined, swagger: /^\s{0,2}"?swagger"?\s*:/m.test(text) ? 'x' : undefined };
-  if (top?.openapi !== undefined) return 'openapi';
-  if (top?.swagger !== undefined) return 'swagger';
-  return 'unknown';
-}
-
-const ALL = walk(ROOT)
-  .map((file) => path.relative(ROOT, file).split(path.sep).join('/'))
-  .filter((rel) => !NOT_SPECS.has(rel) && (!rel.startsWith('multi-file/') || MULTI_FILE_ROOTS.includes(rel)));
-const KINDS = new Map(ALL.map((rel) => [rel, kindOf(path.join(ROOT, rel))]));
-const OPENAPI = ALL.filter((rel) => KINDS.get(rel) === 'openapi');
-const SWAGGER = ALL.filter((rel) => KINDS.get(rel) === 'swagger');
 
 /**
  * Mock replies that specbind's own strict response validation rejects (500 responseValidationFailed)
