@@ -16,10 +16,6 @@ export const startBuild: Handlers['startBuild'] = async (input, ctx) => {
   if (!source) throw new HttpError('badRepoSource', `Unsupported repository source: ${repository}`);
 
   return withStore(ctx, 'badQuery', async (store) => {
-    const existing = await store.getBuild(source.name);
-    if (existing?.status === 'running' && !force) {
-      throw new HttpError('alreadyBuilding', `Already building ${source.name}`);
-    }
     const build: BuildRecord = {
       name: source.name,
       displayName: source.displayName,
@@ -28,7 +24,10 @@ export const startBuild: Handlers['startBuild'] = async (input, ctx) => {
       phase: 'fetching',
       status: 'running',
     };
-    await store.saveBuild(build);
+    // Check and write in one atomic step: of two concurrent starts, one gets alreadyBuilding.
+    if (!(await store.startBuild(build, { force }))) {
+      throw new HttpError('alreadyBuilding', `Already building ${source.name}`);
+    }
     ctx.log.info({ image: build.name, repository }, 'build started');
     return ctx.reply.accepted(buildView(build), { headers: { Location: `/builds/${encodeURIComponent(build.name)}` } });
   });
@@ -51,8 +50,19 @@ export const getBuild: Handlers['getBuild'] = async (input, ctx) =>
     return buildView(next);
   });
 
+/**
+ * `?phase=a&phase=b` goes to the store; `?filter[status]=…&filter[since]=…&filter[limit]=…` (a
+ * deepObject, already coerced and validated: `limit` is a number, `since` a date-time) narrows what
+ * it returns. `filter` is always there (its schema's default is `{}`). `limit` gets its default (100)
+ * from the runtime when some `filter[...]` is sent, but not when none is (the default `{}` is used as
+ * is), and the generated type leaves it optional: hence the fallback, the document's default.
+ */
 export const getAllBuilds: Handlers['getAllBuilds'] = async (input, ctx) =>
   withStore(ctx, 'badQuery', async (store) => {
-    const builds = await store.listBuilds({ phases: input.phase });
+    const { status, since, limit = 100 } = input.filter;
+    const from = since === undefined ? undefined : Date.parse(since);
+    const builds = (await store.listBuilds({ phases: input.phase }))
+      .filter((b) => (status === undefined || b.status === status) && (from === undefined || Date.parse(b.startTime) >= from))
+      .slice(0, limit);
     return builds.map(buildView);
   });

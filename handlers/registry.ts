@@ -1,7 +1,8 @@
 // Binder's registry component (binder-build's _fetchTemplate, _fetchAllTemplates; the protocol's
-// register), typed by the document (openapi/api.types.ts).
-import { HttpError } from '../src';
-import type { Handlers } from '../openapi/api.types';
+// register; a template's pull secret as an uploaded file), typed by the document (openapi/api.types.ts).
+import { createHash } from 'node:crypto';
+import { HttpError, type UploadedFile } from '../src';
+import type { Handlers, PullSecretFile } from '../openapi/api.types';
 import { now, withStore } from './_app/failures';
 import { templateRecord, templateView } from './_app/views';
 
@@ -29,3 +30,65 @@ export const registerTemplate: Handlers['registerTemplate'] = async (input, ctx)
     const location = `/templates/${encodeURIComponent(template.name)}`;
     return ctx.reply.created(templateView(template), { headers: { Location: location } });
   });
+
+/** The largest pull secret this operation stores (the document's PullSecretFile.size maximum). */
+const PULL_SECRET_LIMIT = 8 * 1024;
+
+/**
+ * A file upload (multipart/form-data): `input.body.file` arrives as the runtime delivers files,
+ * `{ field, filename, type, size, content: Buffer }`, already read within the server's limits; the
+ * text field `sha256` is validated against its pattern. The bytes become the template's writeOnly
+ * `image-pull-secret`; the answer describes them and never contains them.
+ */
+export const uploadPullSecret: Handlers['uploadPullSecret'] = async (input, ctx) => {
+  const { file, sha256 } = input.body;
+  // specbind validates a binary part by its file name, so a plain text field named `file` (a part
+  // without a filename) passes as a string: refuse it as the runtime's own validation would.
+  if (!isFile(file)) {
+    throw HttpError.of('validationFailed', 'The request does not match the operation\'s parameters or body', {
+      errors: [{ in: 'body', pointer: '/file', message: 'must be a file (a part with a filename)' }],
+    });
+  }
+  if (file.size > PULL_SECRET_LIMIT) {
+    // The same condition, type and title as the server's own 413 (over bodyLimit / multipart.fileSize).
+    throw HttpError.of('payloadTooLarge', `The file is ${file.size} bytes; a pull secret is at most ${PULL_SECRET_LIMIT}`);
+  }
+  if (file.size === 0) throw new HttpError('badSecretFile', 'The file is empty');
+  // Text, as the template's secret is (a NUL could not be stored in PostgreSQL's text either).
+  const text = utf8(file.content);
+  if (text === undefined || text.includes('\0')) throw new HttpError('badSecretFile', 'The file is not UTF-8 text');
+  const digest = createHash('sha256').update(file.content).digest('hex');
+  if (sha256 !== undefined && sha256 !== digest) {
+    throw new HttpError('badSecretFile', `The file's SHA-256 is ${digest}, not the sha256 sent`);
+  }
+
+  return withStore(ctx, 'badDatabase', async (store) => {
+    const template = await store.getTemplate(input.templateName);
+    if (!template) throw new HttpError('doesNotExist', `No template named "${input.templateName}"`);
+    const saved = { ...template, imagePullSecret: text, timeModified: now() };
+    await store.saveTemplate(saved);
+    ctx.log.info({ template: saved.name, size: file.size }, 'pull secret stored'); // never the content
+    const view: PullSecretFile = {
+      'template-name': saved.name,
+      'media-type': file.type,
+      size: file.size,
+      sha256: digest,
+      'time-modified': saved.timeModified,
+    };
+    if (file.filename !== undefined) view.filename = file.filename;
+    return view;
+  });
+};
+
+function isFile(value: unknown): value is UploadedFile {
+  return typeof value === 'object' && value !== null && Buffer.isBuffer((value as UploadedFile).content);
+}
+
+/** The bytes as text, or undefined when they are not valid UTF-8. */
+function utf8(content: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(content);
+  } catch {
+    return undefined;
+  }
+}

@@ -11,6 +11,13 @@ export interface Operations {
     input: {
       /** query parameter "phase": Keep only builds in one of these phases (repeat the parameter for several). */
       phase?: BuildPhase[];
+      /**
+       * query parameter "filter": Narrows the list, each member in brackets (`style: deepObject`):
+       * `filter[status]=running` keeps the builds in that state, `filter[since]=…` those started at
+       * or after that time, `filter[limit]=10` at most that many (100 when not given; coerced to an
+       * integer, so `filter[limit]=ten` is a 400 naming `filter`).
+       */
+      filter: BuildFilter;
     };
     replies: {
       /** 200: Every build (that matches the filter). */
@@ -169,6 +176,43 @@ export interface Operations {
     };
     success: Template;
   };
+  /** PUT /templates/{template-name}/pull-secret — Upload the credential for pulling a template's image (a file) */
+  uploadPullSecret: {
+    input: {
+      /** path parameter "template-name": The template's name. */
+      templateName: ResourceName;
+      body: PullSecretUploadMultipart;
+    };
+    replies: {
+      /** 200: The file is stored as the template's pull secret. */
+      ok: PullSecretFile;
+      /** 400: Binder `malformedRequest`: the request does not match this operation's parameters or body (Binder answered 422). `errors` lists each violation. */
+      malformedRequest: Problem;
+      /** 400: the same response as `malformedRequest` */
+      badRequest: Problem;
+      /** 401: Binder `unauthorized`: the operation requires an API key and the request has none or an unknown one (Binder answered 403). Include a valid key in `X-API-Key`. */
+      unauthorized: Problem;
+      /** 404: Binder `doesNotExist`: the requested template does not exist. Is its name spelled correctly? */
+      doesNotExist: Problem;
+      /** 404: the same response as `doesNotExist` */
+      notFound: Problem;
+      /** 413: The request body, or one uploaded file, is over a size limit: the operation's own (named in its description) or the server's (`bodyLimit`, 1 MiB by default; `multipart.fileSize`, `multipart.files`). Send a smaller file. */
+      payloadTooLarge: Problem;
+      /** 422: The uploaded pull secret cannot be used: it is empty, it is not UTF-8 text, or its SHA-256 is not the `sha256` sent with it (the upload was damaged: send it again). */
+      badSecretFile: Problem;
+      /** 422: the same response as `badSecretFile` */
+      unprocessableEntity: Problem;
+      /** 500: Binder `badDatabase`: could not read or write the Binder database. Ensure the database is running and accessible to the server, and check its logs. */
+      badDatabase: Problem;
+      /** 500: the same response as `badDatabase` */
+      internalServerError: Problem;
+      /** 503: Binder `noDatabase`: the Binder database is not initialized or not reachable. Ensure it is running and accessible to the server, then retry. */
+      noDatabase: Problem;
+      /** 503: the same response as `noDatabase` */
+      serviceUnavailable: Problem;
+    };
+    success: PullSecretFile;
+  };
   /** GET /applications/{template-name} — Get all deployments of a template */
   getAllApplications: {
     input: {
@@ -310,7 +354,7 @@ export interface Operations {
     };
     success: Person;
   };
-  /** POST /person — Bind a person from a JSON body */
+  /** POST /person — Bind a person from a JSON or an HTML form body */
   createPerson: {
     input: {
       body: models.Person;
@@ -392,6 +436,15 @@ export type BuildRequestInput = {
   force: boolean;
 };
 
+/** #/components/schemas/BuildFilter */
+export type BuildFilter = {
+  status?: BuildState;
+  /** Only builds started at or after this time. */
+  since?: string;
+  /** At most this many builds (the first by name). */
+  limit?: number;
+};
+
 /** #/components/schemas/Build */
 export type Build = {
   name: ResourceName;
@@ -451,6 +504,41 @@ export type TemplateInput = {
   }[];
   /** A credential for pulling a private image. Stored, never returned. */
   "image-pull-secret"?: string;
+};
+
+/** #/components/schemas/PullSecretUpload */
+export type PullSecretUpload = {
+  /** The credential, as a file part (UTF-8 text, 1 byte to 8 KiB). */
+  file: string;
+  /** The file's SHA-256, in lower-case hex; when sent, the bytes received must match it. */
+  sha256?: string;
+};
+
+/** #/components/schemas/PullSecretUpload as a multipart/form-data body delivers it (binary strings are uploaded files). */
+export type PullSecretUploadMultipart = {
+  /** The credential, as a file part (UTF-8 text, 1 byte to 8 KiB). */
+  file: specbind.UploadedFile;
+  /** The file's SHA-256, in lower-case hex; when sent, the bytes received must match it. */
+  sha256?: string;
+};
+
+/**
+ * What was stored (the content itself is never returned).
+ *
+ * #/components/schemas/PullSecretFile
+ */
+export type PullSecretFile = {
+  "template-name": ResourceName;
+  /** The file name the client sent, if it sent one. */
+  filename?: string;
+  /** The media type the client declared for the part. */
+  "media-type": string;
+  /** In bytes. */
+  size: number;
+  /** The SHA-256 of the stored bytes, in lower-case hex. */
+  sha256: string;
+  /** The template's new `time-modified`. */
+  "time-modified": string;
 };
 
 /** #/components/schemas/ApplicationStatus */

@@ -16,6 +16,8 @@ const VERBS: Record<string, Verb> = {
   init: { summary: 'write typed handler stubs and types for a document (see specbind init --help)', run: async (argv) => (await import('./cli/init')).initCommand(argv) },
   check: { summary: 'list everything wrong with a document and its handlers (see specbind check --help)', run: checkCommand },
   types: { summary: 'generate TypeScript types for typed handlers (see specbind types --help)', run: async (argv) => (await import('./cli/types')).types(argv) },
+  mock: { summary: 'serve a document from its examples and schema samples, validated (see specbind mock --help)', run: async (argv) => (await import('./cli/mock')).mock(argv) },
+  verify: { summary: 'check a running server against a document: positive and negative requests (see specbind verify --help)', run: async (argv) => (await import('./cli/verify')).verifyCommand(argv) },
 };
 
 function help(): string {

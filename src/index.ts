@@ -28,3 +28,4 @@ export type {
   TypedResult,
 } from './core/types';
 export type { UploadedFile } from './binding/multipart';
+export type { MetricsOptions } from './observability/metrics';

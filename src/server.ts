@@ -21,6 +21,8 @@ import { nodeHandler } from './adapters/node';
 import { expressApp } from './adapters/express';
 import { makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
+import { Metrics } from './observability/metrics';
+import { drain, shutdownTimeoutOf } from './observability/lifecycle';
 
 export interface Listening {
   url: string;
@@ -41,6 +43,11 @@ export interface SpecbindServer {
   /** Warnings found while loading (they do not stop startup). */
   readonly warnings: StartupProblem[];
   listen(port?: number, host?: string): Promise<Listening>;
+  /**
+   * Shuts the server down (a Listening's close() does the same): /readyz answers 503, every listener
+   * stops accepting and lets in-flight requests finish (bounded by `shutdownTimeout`), then `onClose`.
+   */
+  close(): Promise<void>;
 }
 
 /** The path part of `servers[0].url`, server variables at their defaults: `https://x/v1/` → `/v1`. */
@@ -90,7 +97,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   const prepared: PreparedOperation[] = [];
   for (const spec of served) {
     const resolved: ResolvedHandler | undefined = handlers.get(spec.operationId);
-    const handler = resolved?.handler ?? (missing === 'mock' ? mockHandler(document, spec) : notImplementedHandler(spec));
+    const handler = resolved?.handler ?? (missing === 'mock' ? mockHandler(document, spec, { compiler, dialect }) : notImplementedHandler(spec));
     const op = prepareOperation(spec, handler, resolved?.source, context, problems);
     try {
       router.add(spec.method, spec.path, op);
@@ -111,6 +118,8 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   const basePath = basePathOf(document);
   const docs = docsRoutes(document, options.docs === undefined ? '/docs' : options.docs, basePath);
   let shuttingDown = false;
+  // Observability hook-in (src/observability/metrics.ts).
+  const metrics = options.metrics === false ? undefined : new Metrics(prepared.map((op) => op.info.operationId), options.metrics === true ? {} : options.metrics);
   const json = (status: number, body: unknown): OutgoingResponse => ({ status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(body) });
   const builtins = async (request: IncomingMessage, path: string): Promise<OutgoingResponse | undefined> => {
     const method = request.method ?? 'GET';
@@ -121,6 +130,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
         if (ready && options.ready) ready = await Promise.resolve(options.ready()).catch(() => false);
         return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
       }
+      if (metrics && path === metrics.path) return { status: 200, headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' }, body: await metrics.render() };
     }
     return docs.serve(method, path);
   };
@@ -137,10 +147,23 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     log,
     prepare: context,
     builtins,
+    metrics,
+    draining: () => shuttingDown,
   });
   const core = (request: IncomingMessage) => pipeline.handle(request);
   const handler = nodeHandler(core);
   let app: Express | undefined;
+  // Shutdown (src/observability/lifecycle.ts): not ready, stop accepting, drain in-flight requests, onClose.
+  const listeners = new Set<Server>();
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      const timeout = shutdownTimeoutOf(options.shutdownTimeout);
+      const drained = await Promise.all([...listeners].map((listener) => drain(listener, timeout)));
+      if (drained.some((d) => !d.complete)) log.warn({ timeout }, 'shutdown timeout: connections with requests still in flight were closed');
+      if (options.onClose) await options.onClose();
+    })());
 
   return {
     get app() {
@@ -158,19 +181,16 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
         server.listen(port, host, () => {
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          listeners.add(server);
           resolve({
             url: `http://${shownHost}:${address.port}`,
             port: address.port,
             server,
-            close: () =>
-              new Promise<void>((done) => {
-                shuttingDown = true;
-                server.close(() => done());
-                server.closeIdleConnections();
-              }),
+            close,
           });
         });
       });
     },
+    close,
   };
 }

@@ -1,6 +1,7 @@
 // The bundled API (openapi/api.yaml + handlers/) end to end, through the real server: the
 // shelf_bind example, Binder's build → registry → deploy lifecycle, every named error condition,
 // the API key, and request validation.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
@@ -51,14 +52,17 @@ interface CallOptions {
   /** An API key to send; `true` sends the valid one. */
   key?: string | true;
   raw?: string;
+  /** An HTML form (application/x-www-form-urlencoded) or multipart/form-data body; fetch sets the Content-Type. */
+  form?: URLSearchParams | FormData;
 }
 
 async function call(method: string, target: string, options: CallOptions = {}) {
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   if (options.key) headers['x-api-key'] = options.key === true ? KEY : options.key;
-  let body: string | undefined = options.raw;
+  let body: string | URLSearchParams | FormData | undefined = options.raw;
   if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers['content-type'] = 'application/json';
+  if (options.form !== undefined) body = options.form;
   const res = await fetch(new URL(target, baseUrl), { method, headers, body });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
@@ -71,8 +75,18 @@ function expectProblem(reply: Reply, status: number) {
   expect(reply.status).toBe(status);
   expect(reply.type).toMatch(/^application\/problem\+json/);
   expect(reply.json).toMatchObject({ status, title: expect.any(String), type: expect.any(String) });
-  return reply.json as { detail?: string; errors?: Array<{ in: string; name?: string; pointer?: string }> };
+  return reply.json as { type: string; detail?: string; errors?: Array<{ in: string; name?: string; pointer?: string; message: string }> };
 }
+
+/** A multipart/form-data body with one file part (and text fields). */
+function upload(file: { content: string | Buffer; filename?: string; type?: string } | undefined, fields: Record<string, string> = {}): FormData {
+  const form = new FormData();
+  if (file) form.append('file', new Blob([file.content], { type: file.type ?? 'application/octet-stream' }), file.filename ?? 'secret.txt');
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return form;
+}
+
+const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
 
 describe("shelf_bind's example", () => {
   test('PUT /account/1234?name=fred answers exactly as shelf_bind did', async () => {
@@ -100,6 +114,27 @@ describe("shelf_bind's example", () => {
     expectProblem(await call('POST', '/person', { body: { name: 'fred', age: 3 } }), 400);
     expectProblem(await call('POST', '/person', { raw: '{"name":' }), 400);
     expectProblem(await call('PUT', '/account/12%2034?name=fred'), 400);
+  });
+
+  test('a person binds from an HTML form body (application/x-www-form-urlencoded) as from JSON', async () => {
+    const posted = await call('POST', '/person', { form: new URLSearchParams({ name: 'fred' }) });
+    expect(posted.status).toBe(200);
+    expect(posted.text).toBe('{"name":"fred"}');
+    // Percent-encoding and `+` for a space, as browsers send them.
+    expect((await call('POST', '/person', { form: new URLSearchParams({ name: 'Fred Flintstone & co' }) })).json).toEqual({ name: 'Fred Flintstone & co' });
+  });
+
+  test('a bad form body is a 400 problem naming the field by pointer', async () => {
+    const empty = expectProblem(await call('POST', '/person', { form: new URLSearchParams({ name: '' }) }), 400);
+    expect(empty.errors).toEqual([expect.objectContaining({ in: 'body', pointer: '/name' })]);
+    const extra = expectProblem(await call('POST', '/person', { form: new URLSearchParams({ name: 'fred', age: '3' }) }), 400);
+    expect(extra.errors).toEqual([expect.objectContaining({ in: 'body', pointer: '/age', message: 'is not a declared property' })]);
+    const missing = expectProblem(await call('POST', '/person', { form: new URLSearchParams({ nick: 'fred' }) }), 400);
+    expect(missing.errors).toEqual(expect.arrayContaining([{ in: 'body', pointer: '/name', message: 'is required' }]));
+    // An empty form: the body (or its `name`) is required.
+    expect(expectProblem(await call('POST', '/person', { form: new URLSearchParams() }), 400).errors).toEqual([
+      expect.objectContaining({ in: 'body', pointer: expect.stringMatching(/^(\/name)?$/), message: 'is required' }),
+    ]);
   });
 });
 
@@ -179,6 +214,38 @@ describe('build', () => {
 
     expectProblem(await call('GET', '/builds?phase=bogus', { key: true }), 400);
   });
+
+  test('statusAll narrows by a deepObject filter: filter[status], filter[since], filter[limit] (coerced, default 100)', async () => {
+    const repos = ['https://github.com/a/one', 'https://github.com/b/two', 'https://github.com/c/three'];
+    for (const repository of repos) await call('POST', '/builds', { key: true, body: { repository } });
+    for (let i = 0; i < 3; i++) await call('GET', '/builds/b-two'); // finished, completed
+    const names = async (query: string) => {
+      const reply = await call('GET', `/builds${query}`, { key: true });
+      expect(reply.status).toBe(200);
+      return reply.json.map((b: { name: string }) => b.name);
+    };
+
+    expect(await names('?filter[status]=completed')).toEqual(['b-two']);
+    expect(await names('?filter[status]=running')).toEqual(['a-one', 'c-three']);
+    expect(await names('?filter[limit]=2')).toEqual(['a-one', 'b-two']); // "2" arrives as the integer 2
+    expect(await names('?filter[status]=running&filter[limit]=1')).toEqual(['a-one']);
+    expect(await names('?filter[since]=2000-01-01T00:00:00Z')).toEqual(['a-one', 'b-two', 'c-three']);
+    expect(await names('?filter[since]=2999-01-01T00:00:00Z')).toEqual([]);
+    // Brackets percent-encoded, as URLSearchParams writes them; combined with the array query.
+    const query = new URLSearchParams([['phase', 'fetching'], ['phase', 'finished'], ['filter[status]', 'running']]);
+    expect(query.toString()).toContain('filter%5Bstatus%5D=running');
+    expect(await names(`?${query}`)).toEqual(['a-one', 'c-three']);
+    expect(await names('?filter[status]=failed')).toEqual([]);
+  });
+
+  test('a bad filter member is a 400 problem naming the parameter and the member', async () => {
+    const notInteger = expectProblem(await call('GET', '/builds?filter[limit]=ten', { key: true }), 400);
+    expect(notInteger.errors).toEqual([{ in: 'query', name: 'filter', pointer: '/limit', message: 'must be integer' }]);
+    const tooSmall = expectProblem(await call('GET', '/builds?filter[limit]=0', { key: true }), 400);
+    expect(tooSmall.errors).toEqual([expect.objectContaining({ in: 'query', name: 'filter', pointer: '/limit' })]);
+    const several = expectProblem(await call('GET', '/builds?filter[since]=yesterday&filter[colour]=red&filter[status]=baking', { key: true }), 400);
+    expect(several.errors?.map((e) => `${e.name} ${e.pointer}`).sort()).toEqual(['filter /colour', 'filter /since', 'filter /status']);
+  });
 });
 
 describe('registry', () => {
@@ -230,6 +297,89 @@ describe('registry', () => {
     expectProblem(await call('POST', '/templates', { key: true, body: { ...template, port: 70000 } }), 400);
     // time-created is readOnly: the server sets it, a client must not.
     expectProblem(await call('POST', '/templates', { key: true, body: { ...template, 'time-created': '2016-03-01T12:00:00Z' } }), 400);
+  });
+});
+
+describe('registry: a pull secret uploaded as a file (multipart/form-data)', () => {
+  const SECRET = '{"auths":{"registry.example.org":{"auth":"YmluZGVyOnMzY3IzdA=="}}}';
+  const target = '/templates/my-template/pull-secret';
+  let store: MemoryStore;
+
+  beforeEach(async () => {
+    store = new MemoryStore();
+    setStore(store);
+    await call('POST', '/templates', { key: true, body: { name: 'my-template', 'image-source': 'binder/my-template' } });
+  });
+
+  test('the file is stored as the writeOnly image-pull-secret; the answer describes it and never contains it', async () => {
+    const before = (await call('GET', '/templates/my-template', { key: true })).json;
+    const reply = await call('PUT', target, { key: true, form: upload({ content: SECRET, filename: '.dockerconfigjson', type: 'application/json' }) });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({
+      'template-name': 'my-template',
+      filename: '.dockerconfigjson',
+      'media-type': 'application/json',
+      size: Buffer.byteLength(SECRET),
+      sha256: sha256(SECRET),
+      'time-modified': expect.any(String),
+    });
+    expect(reply.text).not.toContain('YmluZGVy');
+    expect(reply.json['time-modified'] >= before['time-modified']).toBe(true);
+    expect((await store.getTemplate('my-template'))?.imagePullSecret).toBe(SECRET);
+
+    const fetched = await call('GET', '/templates/my-template', { key: true });
+    expect(fetched.json['time-modified']).toBe(reply.json['time-modified']);
+    expect(fetched.text).not.toContain('YmluZGVy');
+
+    // A second upload replaces the first.
+    const again = await call('PUT', target, { key: true, form: upload({ content: 'token-2', type: 'text/plain' }) });
+    expect(again.json).toMatchObject({ filename: 'secret.txt', 'media-type': 'text/plain', size: 7, sha256: sha256('token-2') });
+    expect((await store.getTemplate('my-template'))?.imagePullSecret).toBe('token-2');
+  });
+
+  test('the sha256 text field is checked against the bytes received: badSecretFile (422) when they differ', async () => {
+    expect((await call('PUT', target, { key: true, form: upload({ content: SECRET }, { sha256: sha256(SECRET) }) })).status).toBe(200);
+    const mismatch = expectProblem(await call('PUT', target, { key: true, form: upload({ content: SECRET }, { sha256: sha256('other') }) }), 422);
+    expect(mismatch.type).toBe('urn:specbind:problem:badSecretFile');
+    expect(mismatch.detail).toContain(sha256(SECRET));
+  });
+
+  test('bad multipart input is a 400 problem naming the part by pointer', async () => {
+    const badDigest = expectProblem(await call('PUT', target, { key: true, form: upload({ content: SECRET }, { sha256: 'not-hex' }) }), 400);
+    expect(badDigest.errors).toEqual([expect.objectContaining({ in: 'body', pointer: '/sha256' })]);
+    const noFile = expectProblem(await call('PUT', target, { key: true, form: upload(undefined, { sha256: sha256(SECRET) }) }), 400);
+    expect(noFile.errors).toEqual([{ in: 'body', pointer: '/file', message: 'is required' }]);
+    const extra = expectProblem(await call('PUT', target, { key: true, form: upload({ content: SECRET }, { note: 'x' }) }), 400);
+    expect(extra.errors).toEqual([expect.objectContaining({ in: 'body', pointer: '/note' })]);
+    // A text field named `file` (no filename) is not a file.
+    const field = new FormData();
+    field.append('file', SECRET);
+    const notAFile = expectProblem(await call('PUT', target, { key: true, form: field }), 400);
+    expect(notAFile.errors).toEqual([expect.objectContaining({ in: 'body', pointer: '/file' })]);
+    expect((await store.getTemplate('my-template'))?.imagePullSecret).toBeUndefined();
+  });
+
+  test('payloadTooLarge (413) over the operation’s 8 KiB, and over the server’s 1 MiB body limit', async () => {
+    expect((await call('PUT', target, { key: true, form: upload({ content: 'x'.repeat(8192) }) })).status).toBe(200);
+    const over = expectProblem(await call('PUT', target, { key: true, form: upload({ content: 'x'.repeat(8193) }) }), 413);
+    expect(over).toMatchObject({ type: 'urn:specbind:problem:payloadTooLarge', detail: expect.stringContaining('8192') });
+    const huge = expectProblem(await call('PUT', target, { key: true, form: upload({ content: Buffer.alloc(1024 * 1024 + 1, 'x') }) }), 413);
+    expect(huge.type).toBe('urn:specbind:problem:payloadTooLarge');
+    expect((await store.getTemplate('my-template'))?.imagePullSecret).toBe('x'.repeat(8192));
+  });
+
+  test('badSecretFile (422) for an empty file or one that is not UTF-8 text', async () => {
+    expect(expectProblem(await call('PUT', target, { key: true, form: upload({ content: '' }) }), 422).detail).toBe('The file is empty');
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x80]);
+    expect(expectProblem(await call('PUT', target, { key: true, form: upload({ content: binary }) }), 422).detail).toBe('The file is not UTF-8 text');
+    expect(expectProblem(await call('PUT', target, { key: true, form: upload({ content: 'to\0ken' }) }), 422).detail).toBe('The file is not UTF-8 text');
+  });
+
+  test('doesNotExist (404) for an unknown template; a JSON body is 415; no key is 401', async () => {
+    expectProblem(await call('PUT', '/templates/nope/pull-secret', { key: true, form: upload({ content: SECRET }) }), 404);
+    expectProblem(await call('PUT', '/templates/Not%20A%20Name/pull-secret', { key: true, form: upload({ content: SECRET }) }), 400);
+    expectProblem(await call('PUT', target, { key: true, body: { file: SECRET } }), 415);
+    expectProblem(await call('PUT', target, { form: upload({ content: SECRET }) }), 401);
   });
 });
 
@@ -312,6 +462,7 @@ describe('the API key', () => {
     { method: 'GET', target: '/templates' },
     { method: 'POST', target: '/templates', body: { name: 'x', 'image-source': 'y' } },
     { method: 'GET', target: '/templates/x' },
+    { method: 'PUT', target: '/templates/x/pull-secret' },
     { method: 'GET', target: '/applications/x' },
     { method: 'GET', target: '/health' },
   ];
@@ -354,6 +505,7 @@ describe('store failures become the declared conditions', () => {
     expectProblem(await call('GET', '/templates', { key: true }), 503);
     expectProblem(await call('POST', '/applications/tpl'), 503);
     expectProblem(await call('GET', '/health', { key: true }), 503);
+    expectProblem(await call('PUT', '/templates/tpl/pull-secret', { key: true, form: upload({ content: 'token' }) }), 503);
   });
 
   test('badQuery (build, health) and badDatabase (registry, deploy) when a query fails', async () => {
@@ -370,6 +522,7 @@ describe('store failures become the declared conditions', () => {
     expect(expectProblem(await call('POST', '/applications/tpl'), 500).detail).toBe(badDatabase);
     expect(expectProblem(await call('GET', `/applications/tpl/${'0'.repeat(32)}`), 500).detail).toBe(badDatabase);
     expect(expectProblem(await call('GET', '/applications/tpl', { key: true }), 500).detail).toBe(badDatabase);
+    expect(expectProblem(await call('PUT', '/templates/tpl/pull-secret', { key: true, form: upload({ content: 'token' }) }), 500).detail).toBe(badDatabase);
   });
 });
 
@@ -390,11 +543,25 @@ describe("the document's examples", () => {
     const query = new URLSearchParams();
     for (const p of params) {
       if (p.in === 'path') target = target.replace(`{${p.name}}`, encodeURIComponent(p.example));
-      if (p.in === 'query') for (const v of [p.example].flat()) query.append(p.name, String(v));
+      else if (p.in === 'query' && p.style === 'deepObject') {
+        for (const [member, v] of Object.entries(p.example)) query.append(`${p.name}[${member}]`, String(v));
+      } else if (p.in === 'query') for (const v of [p.example].flat()) query.append(p.name, String(v));
     }
     if ([...query].length) target += `?${query}`;
-    const body = o.op.requestBody?.content['application/json'].example;
-    const reply = await call(o.method.toUpperCase(), target, { body, key: o.op.security?.length ? true : undefined });
+    // The first declared media type's example, sent as that media type.
+    const [mediaType, media] = (Object.entries(o.op.requestBody?.content ?? {})[0] ?? []) as [string?, any?];
+    const options: CallOptions = { key: o.op.security?.length ? true : undefined };
+    if (mediaType === 'application/json') options.body = media.example;
+    else if (mediaType === 'application/x-www-form-urlencoded') options.form = new URLSearchParams(media.example);
+    else if (mediaType === 'multipart/form-data') {
+      const schema = resolve(media.schema);
+      options.form = new FormData();
+      for (const [name, v] of Object.entries<string>(media.example)) {
+        if (schema.properties[name]?.format === 'binary') options.form.append(name, new Blob([v]), name);
+        else options.form.append(name, v);
+      }
+    } else expect(mediaType).toBeUndefined();
+    const reply = await call(o.method.toUpperCase(), target, options);
     const expected = Object.keys(o.op.responses).find((code) => code.startsWith('2'));
     expect(`${reply.status} ${reply.text}`).toMatch(new RegExp(`^${expected} `));
   });

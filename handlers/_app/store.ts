@@ -48,6 +48,12 @@ export interface Store {
   getBuild(name: string): Promise<BuildRecord | undefined>;
   listBuilds(filter?: { phases?: readonly BuildPhase[] }): Promise<BuildRecord[]>;
   saveBuild(build: BuildRecord): Promise<void>;
+  /**
+   * Records `build` as the image's new build unless one for the same image is running (then nothing
+   * changes and it resolves false); `force` replaces a running one. Atomic: of any number of
+   * concurrent starts for one image, across processes too for a database store, exactly one wins.
+   */
+  startBuild(build: BuildRecord, options?: { force?: boolean }): Promise<boolean>;
 
   getTemplate(name: string): Promise<TemplateRecord | undefined>;
   listTemplates(): Promise<TemplateRecord[]>;
@@ -110,6 +116,14 @@ export class MemoryStore implements Store {
     this.builds.set(build.name, clone(build));
   }
 
+  async startBuild(build: BuildRecord, options: { force?: boolean } = {}) {
+    this.assertOpen();
+    // No await between the check and the write: one event-loop turn, so atomic in this process.
+    if (this.builds.get(build.name)?.status === 'running' && !options.force) return false;
+    this.builds.set(build.name, clone(build));
+    return true;
+  }
+
   async getTemplate(name: string) {
     this.assertOpen();
     return copy(this.templates.get(name));
@@ -170,13 +184,28 @@ function byName<T extends { name: string }>(records: T[]): T[] {
 }
 
 let current: Store | undefined;
+let makeDefault: () => Store = () => new MemoryStore(exampleContents());
 
-/** The store the handlers use; until setStore is called, an embedded store holding the document's examples. */
+/**
+ * The store the handlers use. Until setStore is called, the default store, made on first use: the
+ * one setDefaultStore names (handlers/_app/config.ts names the database: see create-store.ts), else
+ * an in-memory store holding the document's examples.
+ */
 export function getStore(): Store {
-  if (!current) current = new MemoryStore(exampleContents());
+  if (!current) current = makeDefault();
   return current;
 }
 
 export function setStore(store: Store): void {
   current = store;
+}
+
+/** What getStore() makes when nothing was set. Making it must do no I/O: a store connects on first use. */
+export function setDefaultStore(factory: () => Store): void {
+  makeDefault = factory;
+}
+
+/** Closes the current store, if one was made (shutdown); a closed store answers StoreError unavailable. */
+export async function closeStore(): Promise<void> {
+  await current?.close();
 }

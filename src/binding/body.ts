@@ -8,6 +8,7 @@ import { essence, mediaMatches } from '../replies/media';
 import { decodeForm, parseQuery } from './parameters';
 import { coerceDeep, type Shape, ShapeReader } from './shape';
 import { setOwn } from './safe';
+import { bracketPath, indexedToArrays, setAtPath } from './brackets';
 
 type BodyKind = 'json' | 'form' | 'multipart' | 'text' | 'binary';
 
@@ -128,7 +129,9 @@ const FORM_DELIMITERS: Record<string, string> = { form: ',', spaceDelimited: ' '
  */
 function parseFormBody(text: string, shape: Shape, encoding: Encoding): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const deep = new Map<string, Record<string, unknown>>();
+  // Bracketed keys of object or array properties (deepObject encoding, or Stripe's style) nest.
+  const deep: Record<string, unknown> = {};
+  let nested = false;
   for (const [key, rawValues] of parseQuery(text)) {
     const values = rawValues.map((raw) => {
       const value = decodeForm(raw);
@@ -139,10 +142,11 @@ function parseFormBody(text: string, shape: Shape, encoding: Encoding): Record<s
     });
     const bracket = key.indexOf('[');
     const owner = bracket > 0 ? key.slice(0, bracket) : undefined;
-    if (owner && encoding[owner]?.style === 'deepObject' && key.endsWith(']')) {
-      const members = deep.get(owner) ?? {};
-      setOwn(members, key.slice(bracket + 1, -1), values[values.length - 1]);
-      deep.set(owner, members);
+    const path = owner ? bracketPath(key.slice(bracket)) : undefined;
+    const ownerShape = owner ? shape.properties?.[owner] : undefined;
+    if (owner && path && (encoding[owner]?.style === 'deepObject' || ownerShape?.types.some((t) => t === 'object' || t === 'array') || !ownerShape)) {
+      setAtPath(deep, [owner, ...path], values);
+      nested = true;
       continue;
     }
     const rule = encoding[key] ?? {};
@@ -161,6 +165,6 @@ function parseFormBody(text: string, shape: Shape, encoding: Encoding): Record<s
     if (isArray && !explode) setOwn(out, key, values[0] === '' ? [] : values[0].split(FORM_DELIMITERS[style] ?? ','));
     else setOwn(out, key, isArray || (!property && values.length > 1) ? values : values[0]);
   }
-  for (const [owner, members] of deep) setOwn(out, owner, members);
+  if (nested) for (const [owner, members] of Object.entries(indexedToArrays(deep) as Record<string, unknown>)) setOwn(out, owner, members);
   return coerceDeep(out, shape) as Record<string, unknown>;
 }

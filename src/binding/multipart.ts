@@ -124,3 +124,15 @@ export function forValidation(value: unknown): unknown {
   }
   return value;
 }
+
+/** Binary properties (`format: binary`, or arrays of them) that arrived as text fields instead of files. */
+export function textWhereFileDeclared(value: Record<string, unknown>, shape: Shape): string[] {
+  const wrong: string[] = [];
+  for (const [name, property] of Object.entries(shape.properties ?? {})) {
+    if (!Object.prototype.hasOwnProperty.call(value, name)) continue;
+    const member = value[name];
+    if (property.binary && !isUploadedFile(member)) wrong.push(name);
+    else if (property.items?.binary && Array.isArray(member) && !member.every(isUploadedFile)) wrong.push(name);
+  }
+  return wrong;
+}

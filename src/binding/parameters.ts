@@ -6,6 +6,7 @@ import type { ParameterSpec } from '../spec/operations';
 import type { Validator } from '../validation/compiler';
 import { coerceDeep, coerceScalar, isShape, type Shape, ShapeReader } from './shape';
 import { setOwn } from './safe';
+import { bracketPath, indexedToArrays, setAtPath } from './brackets';
 
 /** The raw parts of a request that parameters come from; query and cookies are parsed once, on demand. */
 export interface RawParameters {
@@ -97,7 +98,7 @@ export function planParameter(spec: ParameterSpec, shapes: ShapeReader, validato
   const asObject = isShape(shape, 'object');
   // A scalar that may be of several types (`oneOf: [integer, string]`) is read as text, then coerced
   // to the first type whose value the schema accepts.
-  const candidates = !asArray && !asObject && !spec.contentType && shape.types.length > 1 && validator ? shape.types : undefined;
+  const candidates = !asArray && !asObject && !spec.contentType && spec.style !== 'deepObject' && shape.types.length > 1 && validator ? shape.types : undefined;
   const read = reader(spec, candidates ? { types: ['string'], hasDefault: false } : shape, asArray, asObject);
 
   const bind = (raw: RawParameters, input: Record<string, unknown>, errors: ViolationDetail[]) => {
@@ -111,7 +112,11 @@ export function planParameter(spec: ParameterSpec, shapes: ShapeReader, validato
     }
     if (value === undefined) {
       if (spec.required) errors.push({ in: spec.in, name: spec.name, message: 'is required' });
-      else if (shape.hasDefault) input[spec.key] = structuredClone(shape.default);
+      else if (shape.hasDefault) {
+        // The validator fills defaults inside it (a deepObject's `default: {}` gets its members' defaults).
+        input[spec.key] = structuredClone(shape.default);
+        validator?.(input[spec.key]);
+      }
       return;
     }
     if (spec.in === 'query' && value === '' && shape.types.length && !shape.types.includes('string') && !shape.types.includes('null')) {
@@ -211,27 +216,22 @@ function reader(spec: ParameterSpec, shape: Shape, asArray: boolean, asObject: b
   }
 }
 
-/** `filter[status]=open&filter[owner][name]=ann` → `{ status: 'open', owner: { name: 'ann' } }`. */
+/**
+ * `filter[status]=open&filter[owner][name]=ann` → `{ status: 'open', owner: { name: 'ann' } }`;
+ * `expand[]=a&expand[]=b` → ['a', 'b']. A schema that also allows a scalar (`anyOf: [object, integer]`)
+ * accepts the plain `name=5` too.
+ */
 function readDeepObject(query: QueryMap, name: string, shape: Shape): unknown {
   const prefix = `${name}[`;
   let found: Record<string, unknown> | undefined;
   for (const [key, values] of query) {
     if (!key.startsWith(prefix)) continue;
-    const path = key
-      .slice(name.length)
-      .match(/\[([^\]]*)\]/g)
-      ?.map((part) => part.slice(1, -1));
-    if (!path || path.length === 0) continue;
+    const path = bracketPath(key.slice(name.length));
+    if (!path) continue;
     found ??= {};
-    let node: Record<string, unknown> = found;
-    for (let i = 0; i < path.length - 1; i++) {
-      const existing = Object.prototype.hasOwnProperty.call(node, path[i]) ? node[path[i]] : undefined;
-      if (!existing || typeof existing !== 'object') setOwn(node, path[i], {});
-      node = node[path[i]] as Record<string, unknown>;
-    }
-    const leaf = path[path.length - 1];
-    const decoded = values.map((v) => decodeOrThrow(v, true));
-    setOwn(node, leaf, decoded.length > 1 ? decoded : decoded[0]);
+    setAtPath(found, path, values.map((v) => decodeOrThrow(v, true)));
   }
-  return found === undefined ? undefined : coerceDeep(found, shape);
+  if (found !== undefined) return coerceDeep(indexedToArrays(found), shape);
+  const plain = query.get(name);
+  return plain === undefined ? undefined : coerceScalar(decodeOrThrow(plain[0], true), shape);
 }

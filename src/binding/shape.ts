@@ -11,6 +11,8 @@ export interface Shape {
   additionalProperties?: Shape | boolean;
   default?: unknown;
   hasDefault: boolean;
+  /** `format: binary`: in a multipart body, a file part. */
+  binary?: boolean;
 }
 
 const ANY: Shape = { types: [], hasDefault: false };
@@ -36,6 +38,7 @@ export class ShapeReader {
       const target = this.shape(resolvePointer(this.document, schema.$ref), depth + 1);
       Object.assign(shape, target, { types: [...target.types] });
     }
+    if (schema.format === 'binary') shape.binary = true;
     if ('default' in schema) {
       shape.default = schema.default;
       shape.hasDefault = true;
@@ -81,6 +84,16 @@ const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
  * A string that fits none is returned unchanged so the validator reports it against the schema.
  */
 export function coerceScalar(raw: string, shape: Shape): unknown {
+  // Where a string is one choice among others (`anyOf: [{enum: [now]}, {type: integer}]`), a value spelled
+  // exactly as another type ("5", "true") is read as that type; "007" or "1e3" stay strings.
+  if (shape.types.length > 1 && shape.types.includes('string')) {
+    for (const type of shape.types) {
+      if (type === 'string' || type === 'null') continue;
+      const value = coerceScalar(raw, { types: [type], hasDefault: false });
+      if (typeof value !== 'string' && String(value) === raw) return value;
+    }
+    return raw;
+  }
   for (const type of shape.types) {
     switch (type) {
       case 'string':

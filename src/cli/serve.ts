@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { StartupError } from '../errors';
 import { createServer } from '../server';
 import type { CreateServerOptions, MissingHandlers } from '../core/types';
+import { cliLogger } from '../observability/pretty';
+import { shutdownTimeoutOf } from '../observability/lifecycle';
 
 export const SERVE_HELP = `specbind — serve an OpenAPI document, every operationId routed to a handler
 
@@ -24,6 +26,8 @@ Options (flags win over environment variables, which win over the config file):
   --workers    run N processes on one port; a worker that dies is replaced (env SPECBIND_WORKERS)
   --log-level  env LOG_LEVEL (default info)   --response-validation  env RESPONSE_VALIDATION (strict)
   --verbose    print stack traces of startup errors
+Logs are JSON lines, pretty at a terminal (LOG_FORMAT=json|pretty forces one). On SIGTERM the server
+stops accepting, reports not ready and lets in-flight requests finish (SPECBIND_SHUTDOWN_TIMEOUT ms, 8000).
 A config file may also set port, host, workers and logLevel. NODE_ENV=production hides internals in errors.
 `;
 
@@ -91,11 +95,12 @@ export async function serve(argv: string[]): Promise<void> {
     return;
   }
   const { options, port, host, workers } = resolveServeOptions(values, loadConfig(values.config));
-  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers);
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, shutdownTimeoutOf(options.shutdownTimeout));
 
   const tty = process.stderr.isTTY && !cluster.isWorker;
   const server = await createServer({
     ...options,
+    logger: cliLogger(options.logger),
     onCompileProgress: tty ? (done, total) => process.stderr.write(`\rcompiling validators: ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
   });
   const listening = await server.listen(port, host);
@@ -106,14 +111,36 @@ export async function serve(argv: string[]): Promise<void> {
     }
   }
   server.log.info({ url: listening.url, docs: `${listening.url}/docs`, pid: process.pid }, `specbind serving ${server.operations.length} operations at ${listening.url} (docs at /docs)`);
+  // Graceful shutdown: not ready, no new connections, in-flight requests finish (bounded), onClose, exit 0.
+  // A second Ctrl-C exits at once (not in a --workers worker: a terminal's Ctrl-C reaches it beside the
+  // supervisor's SIGTERM); a repeated SIGTERM changes nothing.
+  let stopping = false;
   const stop = (signal: string) => {
-    server.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(() => process.exit(0), 10_000);
-    timer.unref();
-    listening.close().then(() => process.exit(0));
+    if (stopping) {
+      if (signal === 'SIGINT' && !cluster.isWorker) process.exit(130);
+      return;
+    }
+    stopping = true;
+    const timeout = shutdownTimeoutOf(options.shutdownTimeout);
+    const closed = listening.close(); // stops accepting at once (before the log line says so)
+    server.log.info({ signal, timeout }, 'shutting down: not ready, no new connections, finishing in-flight requests');
+    setTimeout(() => {
+      server.log.error({ timeout }, 'shutdown did not finish in time (onClose hung?): exiting');
+      process.exit(1);
+    }, timeout + 5000).unref();
+    closed.then(
+      () => {
+        server.log.info('shut down');
+        process.exit(0);
+      },
+      (error) => {
+        server.log.error({ err: error }, 'shutdown failed: onClose threw');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /** The route table for a person at a terminal: method, path, operationId, handler file; colours only there. */
@@ -129,7 +156,7 @@ function routeTable(operations: ReadonlyArray<{ method: string; path: string; op
  * `--workers N`: N processes share the port (node:cluster); a worker that dies is replaced, unless
  * workers keep dying at startup (then the supervisor gives up rather than spin).
  */
-function superviseWorkers(count: number): void {
+function superviseWorkers(count: number, shutdownTimeout: number): void {
   let stopping = false;
   let quickDeaths = 0;
   const startedAt = new Map<number, number>();
@@ -156,7 +183,7 @@ function superviseWorkers(count: number): void {
   const stop = () => {
     stopping = true;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 12_000).unref();
+    setTimeout(() => process.exit(0), shutdownTimeout + 6000).unref();
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -6,13 +6,14 @@ import type { Logger } from 'pino';
 import { HttpError, type ViolationDetail } from '../errors';
 import { parseCookies, parseQuery, type RawParameters } from '../binding/parameters';
 import { matchMedia, parseBody, readBody } from '../binding/body';
-import { forValidation, type MultipartLimits, parseMultipart } from '../binding/multipart';
+import { forValidation, type MultipartLimits, parseMultipart, textWhereFileDeclared } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
 import type { Router } from '../router/router';
 import { compileOperation, type PrepareContext, type PreparedOperation } from './prepare';
 import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, successReply } from './respond';
 import type { HandlerContext, ResponseValidationMode } from './types';
+import type { RequestMetrics } from '../observability/metrics';
 
 export interface PipelineOptions {
   router: Router<PreparedOperation>;
@@ -27,6 +28,10 @@ export interface PipelineOptions {
   prepare: PrepareContext;
   /** Routes served beside the document's (docs, health); consulted only when the document has no match. */
   builtins: (request: IncomingMessage, path: string) => Promise<OutgoingResponse | undefined>;
+  /** Observability hook-in (src/observability/metrics.ts): one observation per request. */
+  metrics?: RequestMetrics;
+  /** True while the server shuts down: responses then carry `Connection: close`. */
+  draining?: () => boolean;
 }
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
@@ -88,9 +93,13 @@ export class Pipeline {
       response = plainProblem(problemBody(HttpError.of('internalError', 'unexpected error'), 500, path, true));
     }
     response.headers['x-request-id'] = requestId;
-    if (this.options.log.isLevelEnabled('info')) {
+    // Observability and shutdown hook-ins (src/observability/).
+    if (this.options.draining?.()) response.headers.connection = 'close';
+    const logged = this.options.log.isLevelEnabled('info');
+    if (logged || this.options.metrics) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      this.options.log.info({ reqId: requestId, operationId, method: request.method, url, status: response.status, ms: Math.round(ms * 1000) / 1000 }, 'request');
+      this.options.metrics?.request(operationId, request.method, response.status, ms / 1000);
+      if (logged) this.options.log.info({ reqId: requestId, operationId, method: request.method, url, status: response.status, ms: Math.round(ms * 1000) / 1000 }, 'request');
     }
     return response;
   }
@@ -177,9 +186,10 @@ export class Pipeline {
     }
     if (media.kind === 'multipart') {
       const value = await parseMultipart(request, media.shape, media.jsonFields, this.options.multipart);
+      for (const name of textWhereFileDeclared(value, media.shape)) errors.push({ in: 'body', pointer: `/${name}`, message: 'must be a file (a part with a filename)' });
       const violations = media.validate?.(forValidation(value));
       if (violations) for (const v of violations) errors.push({ in: 'body', pointer: v.pointer, message: v.message });
-      else input.body = value;
+      if (errors.length === 0) input.body = value;
       return;
     }
     // Mounted behind a body parser, the stream is already consumed: take what it parsed.
@@ -189,7 +199,8 @@ export class Pipeline {
     if (preParsed !== undefined && !Buffer.isBuffer(preParsed) && typeof preParsed !== 'string') value = preParsed;
     else {
       const bytes = typeof preParsed === 'string' ? Buffer.from(preParsed) : Buffer.isBuffer(preParsed) ? preParsed : await readBody(request, this.options.bodyLimit);
-      if (bytes.length === 0) {
+      // An empty form is an object without fields (its schema decides); an empty JSON body is no body.
+      if (bytes.length === 0 && media.kind !== 'form') {
         if (plan.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
         return;
       }
@@ -223,6 +234,7 @@ export class Pipeline {
     const { response, violations } = render(op.replies, compiled.checks, reply, accept, mode !== 'off');
     if (violations.length === 0 || mode === 'off') return response;
     if (mode === 'warn') {
+      this.options.metrics?.responseInvalid(op.info.operationId);
       ctx.log.warn({ violations, status: reply.status }, 'response breaks the contract (sent anyway: responseValidation is warn)');
       return response;
     }
@@ -231,6 +243,7 @@ export class Pipeline {
 
   private contractViolation(op: PreparedOperation, ctx: RequestContext, violations: string[], path: string): OutgoingResponse {
     ctx.log.error({ violations }, `response of ${op.info.operationId} breaks the contract`);
+    this.options.metrics?.responseInvalid(op.info.operationId);
     const detail = `${op.info.method} ${op.spec.path} (${op.info.operationId}): ${violations.join('; ')}`;
     const error = HttpError.of('responseValidationFailed', this.options.production ? undefined : detail);
     return plainProblem(problemBody(error, 500, path, this.options.production));

@@ -31,7 +31,7 @@ export interface ProblemBody {
  * not a bare status name. It becomes the problem `type`, so clients can tell conditions apart.
  */
 export function conditionName(response: ResponseSpec | undefined): string | undefined {
-  return response && response.names.length > 1 ? response.names[0] : undefined;
+  return response?.condition;
 }
 
 export function problemBody(error: HttpError, status: number, instance: string | undefined, hideDetail: boolean, condition?: string): ProblemBody {

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ReplyOptions, Reply } from '../replies/replies';
+import type { MetricsOptions } from '../observability/metrics';
 
 export type ResponseValidationMode = 'strict' | 'warn' | 'off';
 export type MissingHandlers = 'fail' | 'mock' | 'notImplemented';
@@ -80,6 +81,12 @@ export interface CreateServerOptions {
   onCompileProgress?: (done: number, total: number) => void;
   /** Serve only the operations carrying one of these tags (the others answer 404). */
   tags?: string[];
+  /** Prometheus metrics at GET /metrics (default on); false turns them off, an object moves or tunes them. */
+  metrics?: boolean | MetricsOptions;
+  /** How long close() (and SIGTERM) lets in-flight requests finish, in ms (env SPECBIND_SHUTDOWN_TIMEOUT; default 8000). */
+  shutdownTimeout?: number;
+  /** Called once by close(), after in-flight requests have finished: close database pools here. */
+  onClose?: () => Promise<void> | void;
 }
 
 export type { ReplyOptions, Reply };

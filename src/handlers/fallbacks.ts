@@ -1,9 +1,14 @@
-// Handlers for operations that have none: a 501 naming the operation, or a mock reply from examples.
+// Handlers for operations that have none: a 501 naming the operation, or a mock reply built from the
+// document: its examples where they validate, else a value sampled from the schema that validates.
 import { HttpError } from '../errors';
 import type { Handler } from '../core/types';
-import type { OperationSpec } from '../spec/operations';
-import { exampleOf } from '../mock/sample';
+import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../spec/operations';
+import { mediaExamples, Sampler } from '../mock/sample';
+import { seeded } from '../mock/random';
+import { essence, isJsonMediaType, negotiate, parseAccept } from '../replies/media';
 import { Reply, statusOf } from '../replies/replies';
+import { resolvePointer } from '../spec/pointer';
+import type { SchemaCompiler } from '../validation/compiler';
 
 export function notImplementedHandler(spec: OperationSpec): Handler {
   return () => {
@@ -12,13 +17,178 @@ export function notImplementedHandler(spec: OperationSpec): Handler {
   };
 }
 
-/** Replies with the first 2xx response (else `default`), its body from the document's examples or the schema. */
-export function mockHandler(document: unknown, spec: OperationSpec): Handler {
-  const response = spec.responses.find((r) => /^2/.test(r.key)) ?? spec.responses.find((r) => r.key === 'default');
-  return () => {
-    if (!response) throw HttpError.of('notImplemented', `${spec.operationId} declares no response to mock`);
-    const media = response.content.find((m) => /json/i.test(m.mediaType)) ?? response.content[0];
-    const body = media ? exampleOf(document, media) : undefined;
-    return new Reply(response, statusOf(response.key, 200), body, media ? { contentType: media.mediaType } : {});
-  };
+export interface MockOptions {
+  /** The server's compiler: mock bodies are chosen so that its response validators accept them. */
+  compiler?: SchemaCompiler;
+  dialect?: '3.0' | '3.1';
+}
+
+const NO_CONTENT: ResponseSpec = { key: '204', names: ['noContent'], content: [], headers: [], pointer: '' };
+
+/** How many seeded samples are tried when neither the examples nor the canonical sample validate. */
+const SEEDED_TRIES = 8;
+
+/**
+ * Replies with the first 2xx response (else `default`), or the one a `Prefer: code=404` header names;
+ * its media type by `Accept` (JSON first), `Prefer: example=name` picks a named example. The body is
+ * the first of the document's examples that validates, else a sample of the schema that does.
+ * Declared response headers are filled the same way.
+ */
+export function mockHandler(document: unknown, spec: OperationSpec, options: MockOptions = {}): Handler {
+  const mock = new MockResponder(document, spec, options);
+  return (_input, ctx) => mock.reply(ctx.request?.headers ?? {});
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+export class MockResponder {
+  private readonly bodies = new Map<string, unknown>();
+  private readonly headerValues = new Map<ResponseSpec, Record<string, string>>();
+
+  constructor(
+    private readonly document: unknown,
+    private readonly spec: OperationSpec,
+    private readonly options: MockOptions,
+  ) {}
+
+  reply(headers: Headers): Reply {
+    const prefer = parsePrefer(headers.prefer);
+    const response = this.response(prefer.code);
+    // An operation that declares no responses at all (3.1 allows it) promises nothing: answer 204.
+    if (!response) return new Reply(NO_CONTENT, 204, undefined);
+    const fallback = response.key === 'default' ? (prefer.code ?? 200) : 200;
+    const status = /^\d{3}$/.test(response.key) ? Number(response.key) : prefer.code && statusOf(response.key, 0) === Math.floor(prefer.code / 100) * 100 ? prefer.code : statusOf(response.key, fallback);
+    const media = this.media(response, headers.accept);
+    const body = media ? this.body(response, media, prefer.example) : undefined;
+    const replyHeaders = this.headers(response);
+    return new Reply(response, status, body, { ...(media && body !== undefined ? { contentType: media.mediaType } : {}), headers: replyHeaders, status });
+  }
+
+  private response(code: number | undefined): ResponseSpec | undefined {
+    const responses = this.spec.responses;
+    if (code !== undefined) {
+      const exact = String(code);
+      const found = responses.find((r) => r.key === exact) ?? responses.find((r) => r.key.toUpperCase() === `${exact[0]}XX`) ?? responses.find((r) => r.key === 'default');
+      if (found) return found;
+    }
+    return responses.find((r) => /^2/.test(r.key)) ?? responses.find((r) => r.key === 'default') ?? responses[0];
+  }
+
+  private media(response: ResponseSpec, accept: string | string[] | undefined): MediaTypeSpec | undefined {
+    if (response.content.length === 0) return undefined;
+    const header = Array.isArray(accept) ? accept.join(',') : accept;
+    const parsed = parseAccept(header);
+    const accepted = parsed?.some((entry) => entry.type !== '*/*') ? negotiate(response.content.map((m) => m.mediaType), parsed) : undefined;
+    if (accepted) return response.content.find((m) => m.mediaType === accepted);
+    return response.content.find((m) => isJsonMediaType(m.mediaType) && essence(m.mediaType) !== '*/*') ?? response.content[0];
+  }
+
+  private validator(pointer: string | undefined) {
+    if (!pointer || !this.options.compiler) return undefined;
+    try {
+      return this.options.compiler.validator('response', pointer);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sampler(seed: number | undefined, strictExamples: boolean): Sampler {
+    return new Sampler(this.document, {
+      direction: 'response',
+      dialect: this.options.dialect,
+      random: seed === undefined ? undefined : seeded(seed),
+      strictExamples,
+      check: (pointer, value) => {
+        const validate = this.validator(pointer);
+        return validate ? validate(value) === null : undefined;
+      },
+    });
+  }
+
+  /** The body for a media type, computed once: a valid example, else a valid sample (else the best effort, which strict validation will report). */
+  body(response: ResponseSpec, media: MediaTypeSpec, exampleName?: string): unknown {
+    const key = `${response.pointer} ${media.mediaType} ${exampleName ?? ''}`;
+    if (this.bodies.has(key)) return this.bodies.get(key);
+    const value = this.computeBody(media, exampleName);
+    this.bodies.set(key, value);
+    return value;
+  }
+
+  private computeBody(media: MediaTypeSpec, exampleName?: string): unknown {
+    const type = essence(media.mediaType);
+    const examples = mediaExamples(this.document, media);
+    const named = exampleName !== undefined ? examples.find((e) => e.name === exampleName) : undefined;
+    if (!isJsonMediaType(type)) return nonJsonBody(type, media, named?.value ?? examples[0]?.value, this.sampler(undefined, false));
+    if (named) return named.value;
+    const validate = this.validator(media.schemaPointer);
+    if (!validate) return examples.length ? examples[0].value : media.schema === undefined ? undefined : this.sampler(undefined, false).sample(media.schema, media.schemaPointer);
+    for (const example of examples) if (validate(example.value) === null) return example.value;
+    if (media.schema === undefined) return examples[0]?.value;
+    const attempts: Array<() => unknown> = [
+      () => this.sampler(undefined, false).sample(media.schema, media.schemaPointer),
+      () => this.sampler(undefined, true).sample(media.schema, media.schemaPointer),
+      ...Array.from({ length: SEEDED_TRIES }, (_, i) => () => this.sampler(i + 1, true).sample(media.schema, media.schemaPointer)),
+    ];
+    let first: unknown;
+    for (const attempt of attempts) {
+      const value = attempt();
+      if (value === undefined) continue;
+      if (validate(value) === null) return value;
+      first ??= value;
+    }
+    return examples.length ? examples[0].value : first;
+  }
+
+  private headers(response: ResponseSpec): Record<string, string> {
+    let values = this.headerValues.get(response);
+    if (values) return values;
+    values = {};
+    const sampler = this.sampler(undefined, true);
+    for (const header of response.headers) {
+      if (header.name === 'content-type' || header.name === 'content-length') continue;
+      const type = Array.isArray(header.schema?.type) ? header.schema.type : [header.schema?.type];
+      // Optional headers only when they are plain scalars (the response validator reads strings and numbers).
+      if (!header.required && !type.some((t: unknown) => t === 'string' || t === 'integer' || t === 'number')) continue;
+      const raw = this.headerExample(header.schemaPointer) ?? sampler.sample(header.schema, header.schemaPointer);
+      if (raw === undefined || raw === null) continue;
+      values[header.name] = Array.isArray(raw) ? raw.join(',') : typeof raw === 'object' ? Object.entries(raw as object).flat().join(',') : String(raw);
+    }
+    this.headerValues.set(response, values);
+    return values;
+  }
+
+  /** The header object's own `example` (beside its schema). */
+  private headerExample(schemaPointer: string | undefined): unknown {
+    if (!schemaPointer) return undefined;
+    const header = resolvePointer(this.document, schemaPointer.replace(/\/schema$/, '')) as any;
+    const value = header?.example;
+    if (value === undefined || typeof value === 'object') return undefined;
+    const validate = this.validator(schemaPointer);
+    return !validate || validate(value) === null ? value : undefined;
+  }
+}
+
+function nonJsonBody(type: string, media: MediaTypeSpec, example: unknown, sampler: Sampler): unknown {
+  if (example !== undefined) return typeof example === 'string' || Buffer.isBuffer(example) ? example : JSON.stringify(example);
+  const schema = media.schema;
+  const binary = schema?.format === 'binary' || !(type.startsWith('text/') || type.includes('xml') || type === 'application/x-www-form-urlencoded');
+  if (binary) return Buffer.from('specbind mock\n');
+  if (schema === undefined) return type.includes('xml') ? '<?xml version="1.0" encoding="UTF-8"?>\n<mock/>\n' : 'specbind mock\n';
+  const value = sampler.sample(schema, media.schemaPointer);
+  if (typeof value === 'string') return value;
+  if (type.includes('xml')) return '<?xml version="1.0" encoding="UTF-8"?>\n<mock/>\n';
+  return JSON.stringify(value);
+}
+
+/** `Prefer: code=404, example=notFound` (as Prism reads it). */
+export function parsePrefer(header: string | string[] | undefined): { code?: number; example?: string } {
+  const text = Array.isArray(header) ? header.join(',') : header;
+  if (!text) return {};
+  const out: { code?: number; example?: string } = {};
+  for (const part of text.split(/[,;]/)) {
+    const [name, value] = part.split('=').map((s) => s?.trim().replace(/^"|"$/g, ''));
+    if (name === 'code' && /^\d{3}$/.test(value ?? '')) out.code = Number(value);
+    else if (name === 'example' && value) out.example = value;
+  }
+  return out;
 }

@@ -83,8 +83,64 @@ function challengeOf(scheme: any): string | undefined {
 }
 
 /**
+ * The scopes a principal says it holds: a `scopes` array, or an OAuth2-style `scope` string
+ * (space-separated, as in a JWT or a token introspection answer). undefined: the principal does not
+ * say, and the check's acceptance stands.
+ */
+export function grantedScopes(principal: unknown): Set<string> | undefined {
+  if (!principal || typeof principal !== 'object') return undefined;
+  const { scopes, scope } = principal as { scopes?: unknown; scope?: unknown };
+  if (Array.isArray(scopes)) return new Set(scopes.map(String));
+  if (typeof scope === 'string') return new Set(scope.split(/\s+/).filter(Boolean));
+  return undefined;
+}
+
+/** True while the request's body has not fully arrived: answering without reading it must close the connection. */
+function bodyPending(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  const hasBody = (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+  if (!hasBody || request.complete) return false;
+  // Arrived but not yet marked complete (node marks it a moment later): all of it is in the buffer.
+  return !(length !== undefined && request.readableLength >= Number(length));
+}
+
+/**
+ * A check's own HttpError is the answer. A bare 401 or 403 is treated as specbind's own security
+ * error, so an operation that does not declare it still answers it (problem+json) instead of failing
+ * strict response validation; a 401 gets the scheme's challenge.
+ */
+function asSecurityError(error: HttpError, requirement: SchemeRequirement, request: IncomingMessage): HttpError {
+  if (error.code === undefined && (error.status === 401 || error.status === 403)) error.code = error.status === 401 ? 'unauthorized' : 'forbidden';
+  const headers: Record<string, string | string[]> = { ...error.options.headers };
+  const named = new Set(Object.keys(headers).map((k) => k.toLowerCase()));
+  if (error.status === 401 && requirement.challenge && !named.has('www-authenticate')) headers['www-authenticate'] = requirement.challenge;
+  if (bodyPending(request)) headers.connection = 'close';
+  error.options.headers = headers;
+  return error;
+}
+
+function quoted(text: string): string {
+  return `"${text.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
  * The gate for one operation, or undefined for a public one. Problems (an unknown scheme, a scheme
  * with no check) are collected for the startup error.
+ *
+ * The contract, per request: the alternatives (OR) are tried in document order; within one, every
+ * scheme (AND) must present a credential that its check accepts (a truthy principal). The first
+ * alternative that passes gives `ctx.principal` (the one principal, or `{ [scheme]: principal }` when
+ * it has several schemes). When none passes:
+ * - a check threw an HttpError: that error is the answer (e.g. `throw new HttpError(403)`);
+ * - some alternative was authenticated but a principal lacks a required scope → 403 naming the
+ *   missing scopes (`WWW-Authenticate: Bearer error="insufficient_scope"` for bearer schemes);
+ * - a credential was presented and rejected → 401 (`Bearer error="invalid_token"` for bearer schemes);
+ * - no credential → 401 with a challenge for every http, oauth2 and openIdConnect scheme.
+ * A principal's scopes are checked only when it lists them (`scopes: string[]` or `scope: 'a b'`);
+ * otherwise the check, which receives the required `scopes`, decides. An alternative `{}` makes the
+ * operation's security optional: no credential (or too few scopes) proceeds anonymously, but a
+ * rejected credential is still a 401. Any rejection answered before the body has arrived carries
+ * `Connection: close`, so the server never reads an unauthenticated upload.
  */
 export function planSecurity(
   op: OperationSpec,
@@ -93,31 +149,38 @@ export function planSecurity(
   problems: StartupProblem[],
   presenceOnly: boolean,
 ): SecurityGate | undefined {
-  if (op.security.length === 0 || op.security.some((alternative) => Object.keys(alternative).length === 0)) return undefined;
+  if (op.security.length === 0) return undefined;
+  const optional = op.security.some((alternative) => Object.keys(alternative).length === 0);
   const where = { method: op.method, path: op.path, operationId: op.operationId };
-  const alternatives: SchemeRequirement[][] = op.security.map((alternative) =>
-    Object.entries(alternative).flatMap(([name, scopes]) => {
-      const scheme = schemes[name];
-      const read = reader(scheme);
-      if (!read) {
-        problems.push({ ...where, message: `security scheme "${name}" is not declared in components.securitySchemes or has an unsupported type`, fix: 'declare it (apiKey, http, oauth2 or openIdConnect)' });
-        return [];
-      }
-      let check = checks[name];
-      if (!check) {
-        // Mock servers only ask that a credential be present; real ones must say how to check it.
-        if (presenceOnly) check = () => true;
-        else {
-          problems.push({ ...where, message: `security scheme "${name}" has no check`, fix: `pass security: { ${JSON.stringify(name)}: (input) => principal | false } to createServer` });
+  const alternatives: SchemeRequirement[][] = op.security
+    .filter((alternative) => Object.keys(alternative).length > 0)
+    .map((alternative) =>
+      Object.entries(alternative).flatMap(([name, scopes]) => {
+        const scheme = schemes[name];
+        const read = reader(scheme);
+        if (!read) {
+          problems.push({ ...where, message: `security scheme "${name}" is not declared in components.securitySchemes or has an unsupported type`, fix: 'declare it (apiKey, http, oauth2 or openIdConnect)' });
           return [];
         }
-      }
-      return [{ name, scopes: Array.isArray(scopes) ? scopes : [], read, check, challenge: challengeOf(scheme) }];
-    }),
-  );
+        let check = checks[name];
+        if (!check) {
+          // Mock servers only ask that a credential be present; real ones must say how to check it.
+          if (presenceOnly) check = () => true;
+          else {
+            problems.push({ ...where, message: `security scheme "${name}" has no check`, fix: `pass security: { ${JSON.stringify(name)}: (input) => principal | false } to createServer` });
+            return [];
+          }
+        }
+        return [{ name, scopes: Array.isArray(scopes) ? scopes.map(String) : [], read, check, challenge: challengeOf(scheme) }];
+      }),
+    );
+  if (alternatives.length === 0) return undefined;
+  const names = alternatives.map((a) => a.map((r) => r.name).join(' + ')).join(' or ');
 
-  return async (request, search, operation) => {
+  const gate: SecurityGate = async (request, search, operation) => {
     let presented = false;
+    const rejected = new Set<SchemeRequirement>();
+    const lacking: Array<{ requirement: SchemeRequirement; scopes: string[] }> = [];
     for (const alternative of alternatives) {
       const principals: Record<string, unknown> = {};
       let accepted = true;
@@ -132,10 +195,18 @@ export function planSecurity(
         try {
           principal = await requirement.check({ ...credential, scopes: requirement.scopes, scheme: requirement.name, request, operation });
         } catch (error) {
-          if (error instanceof HttpError) throw error;
+          if (error instanceof HttpError) throw asSecurityError(error, requirement, request);
           principal = false;
         }
         if (!principal) {
+          rejected.add(requirement);
+          accepted = false;
+          break;
+        }
+        const granted = requirement.scopes.length ? grantedScopes(principal) : undefined;
+        const missing = granted ? requirement.scopes.filter((scope) => !granted.has(scope)) : [];
+        if (missing.length) {
+          lacking.push({ requirement, scopes: missing });
           accepted = false;
           break;
         }
@@ -146,9 +217,22 @@ export function planSecurity(
         return values.length === 1 ? values[0] : principals;
       }
     }
-    const challenges = [...new Set(alternatives.flat().map((r) => r.challenge).filter(Boolean))] as string[];
-    const headers: Record<string, string> = challenges.length ? { 'www-authenticate': challenges.join(', ') } : {};
-    const names = alternatives.map((a) => a.map((r) => r.name).join(' + ')).join(' or ');
+    if (optional && rejected.size === 0) return undefined;
+    const headers: Record<string, string> = bodyPending(request) ? { connection: 'close' } : {};
+    if (lacking.length && !(optional && rejected.size)) {
+      const challenges = lacking.filter((l) => l.requirement.challenge === 'Bearer').map((l) => `Bearer error="insufficient_scope", scope=${quoted(l.requirement.scopes.join(' '))}`);
+      if (challenges.length) headers['www-authenticate'] = [...new Set(challenges)].join(', ');
+      const detail = lacking.map((l) => `${l.requirement.name} lacks scope${l.scopes.length > 1 ? 's' : ''} ${l.scopes.join(', ')}`).join('; ');
+      throw HttpError.of('forbidden', `insufficient scope: ${detail}`, { headers });
+    }
+    const challenges = new Set<string>();
+    for (const requirement of alternatives.flat()) {
+      if (!requirement.challenge) continue;
+      challenges.add(rejected.has(requirement) && requirement.challenge === 'Bearer' ? 'Bearer error="invalid_token"' : requirement.challenge);
+    }
+    if (challenges.has('Bearer error="invalid_token"')) challenges.delete('Bearer');
+    if (challenges.size) headers['www-authenticate'] = [...challenges].join(', ');
     throw HttpError.of('unauthorized', presented ? 'the credentials were rejected' : `missing credentials (${names})`, { headers });
   };
+  return gate;
 }

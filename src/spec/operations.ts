@@ -57,6 +57,8 @@ export interface ResponseSpec {
   key: string;
   /** Reply names that reach this response (component name, x-name, standard status name). */
   names: string[];
+  /** The named condition it stands for (component response name or x-name), if any: the problem type. */
+  condition?: string;
   description?: string;
   content: MediaTypeSpec[];
   headers: HeaderSpec[];
@@ -202,9 +204,11 @@ function responseSpecs(document: OpenApiDocument, responses: any, at: string, pr
         schemaPointer: header.node?.schema !== undefined ? `${header.pointer}/schema` : undefined,
       });
     }
+    const condition = located.ref?.startsWith('#/components/responses/') ? componentName(located.ref) : typeof xName === 'string' ? xName : undefined;
     out.push({
       key,
       names: [...new Set(names)],
+      condition,
       description: response.description,
       content: mediaTypes(response.content, `${located.pointer}/content`),
       headers,

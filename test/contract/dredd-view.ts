@@ -9,6 +9,14 @@
 // * a query parameter's name goes into an RFC 6570 URI template (`{?cull-timeout}`), which does not
 //   allow `-` either, and dredd drops the whole operation with a warning. Such parameters are left out
 //   of the view, and the hooks put the original name with its example back into the query string.
+// * a `style: deepObject` query parameter has no RFC 6570 form: dredd expands an object example as
+//   `?status=running&limit=10`, which the server reads as unknown parameters (ignored), so the filter
+//   would silently not be sent. It is left out too, and the hooks add it back as
+//   `filter[status]=running&filter[limit]=10` (test/contract/requests.ts).
+//
+// Request bodies are not rewritten: dredd sends an empty body for `application/x-www-form-urlencoded`
+// and `multipart/form-data` (its parser does not read their examples), and the hooks build the real
+// body from the document's example (requests.ts).
 //
 // The hooks map every transaction back to the original document (`originalPath`), so response bodies
 // are validated against the original schemas, and coverage is counted per original operation.
@@ -24,7 +32,20 @@ export interface DroppedQueryParameter {
   path: string;
   method: string;
   name: string;
+  /** The parameter's serialisation (`form` unless the document says otherwise). */
+  style: string;
+  explode: boolean;
   example: unknown;
+}
+
+/** A query parameter dredd cannot put into a request as the document means it. */
+function unsendable(parameter: any): string | undefined {
+  if (parameter?.in !== 'query') return undefined;
+  if (!QUERY_NAME.test(parameter.name)) return `query parameter "${parameter.name}" left out (added back from its example by the hooks)`;
+  if (parameter.style === 'deepObject') {
+    return `query parameter "${parameter.name}" (style deepObject) left out (added back from its example by the hooks, as ${parameter.name}[member]=value)`;
+  }
+  return undefined;
 }
 
 export interface DreddView {
@@ -74,9 +95,11 @@ export function dreddView(original: any): DreddView {
         if (parameter?.in === 'path' && !PATH_NAME.test(parameter.name)) {
           out.push({ ...structuredClone(parameter), name: safePathName(parameter.name) });
           changes.add(`path parameter "${parameter.name}" named "${safePathName(parameter.name)}"`);
-        } else if (parameter?.in === 'query' && !QUERY_NAME.test(parameter.name)) {
-          for (const method of forMethods) dropped.push({ path: template, method, name: parameter.name, example: parameter.example });
-          changes.add(`query parameter "${parameter.name}" left out (added back from its example by the hooks)`);
+        } else if (unsendable(parameter)) {
+          const style = parameter.style ?? 'form';
+          const explode = parameter.explode ?? style === 'form';
+          for (const method of forMethods) dropped.push({ path: template, method, name: parameter.name, style, explode, example: parameter.example });
+          changes.add(unsendable(parameter)!);
         } else out.push(raw);
       }
       return out;
@@ -95,7 +118,7 @@ export function dreddView(original: any): DreddView {
   const components = document.components?.parameters ?? {};
   for (const [key, parameter] of Object.entries<any>(components)) {
     if (parameter?.in === 'path' && !PATH_NAME.test(parameter.name)) parameter.name = safePathName(parameter.name);
-    else if (parameter?.in === 'query' && !QUERY_NAME.test(parameter.name)) delete components[key];
+    else if (unsendable(parameter)) delete components[key];
   }
   return { document, originalPath, dropped, changes: [...changes] };
 }

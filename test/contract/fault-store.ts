@@ -22,6 +22,7 @@ export class FaultInjectingStore implements Store {
   getBuild(...a: Parameters<Store['getBuild']>) { return this.run(() => this.inner.getBuild(...a)); }
   listBuilds(...a: Parameters<Store['listBuilds']>) { return this.run(() => this.inner.listBuilds(...a)); }
   saveBuild(...a: Parameters<Store['saveBuild']>) { return this.run(() => this.inner.saveBuild(...a)); }
+  startBuild(...a: Parameters<Store['startBuild']>) { return this.run(() => this.inner.startBuild(...a)); }
   getTemplate(...a: Parameters<Store['getTemplate']>) { return this.run(() => this.inner.getTemplate(...a)); }
   listTemplates() { return this.run(() => this.inner.listTemplates()); }
   saveTemplate(...a: Parameters<Store['saveTemplate']>) { return this.run(() => this.inner.saveTemplate(...a)); }

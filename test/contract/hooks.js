@@ -4,15 +4,19 @@
 // what the request needs through the API itself (a build to read, a template to deploy, ...) and
 // shapes the request so the server gives the documented answer: the example request for 2xx, an
 // invalid one for 400, no or a wrong key for 401, a missing record for 404, a running build for 409,
-// a GitLab repository for 422, and a failing (500) or unavailable (503) store through the runner's
-// test seam (test/contract/fault-store.ts). After dredd's own checks, every response is validated
-// against the original document's schema (checkResponse in context.ts), so a wrong type fails.
+// an oversized file for 413, a GitLab repository or a wrong checksum for 422, and a failing (500) or
+// unavailable (503) store through the runner's test seam (test/contract/fault-store.ts). What dredd
+// cannot send itself (deepObject query parameters, form and multipart bodies) is built from the
+// document's examples (requests.ts). After dredd's own checks, every response is validated against
+// the original document's schema (checkResponse in context.ts), so a wrong type fails.
 //
 // Hooks are matched by operationId and status, never by dredd's transaction names, so renaming a
 // summary in the document does not silently disconnect a hook. A documented response with no
 // scenario fails the run (see `scenarioFor`), rather than being skipped.
+const { createHash } = require('node:crypto');
 const hooks = require('hooks');
 const { getContext, operationFor, responseFor, checkResponse } = require('./context');
+const { queryString, exampleBody, exampleOf, exampleParts, multipart } = require('./requests');
 
 const ctx = getContext();
 ctx.hooksLoaded = true;
@@ -51,13 +55,37 @@ const pollApplication = (app) => api('GET', `/applications/${app['template-name'
 function setPath(t, path) {
   t.fullPath = path;
   t.request.uri = path;
-  // dredd reports a transaction by its id: make it show the request really sent.
-  t.id = `${t.request.method} (${t.expected.statusCode}) ${path}`;
+  // dredd reports a transaction by its id: make it show the request really sent (and, where one
+  // response has a transaction per request media type, which one: see beforeAll).
+  t.id = `${t.request.method} (${t.expected.statusCode}) ${path}${t.mediaSuffix || ''}`;
 }
 
 function setBody(t, value) {
   t.request.body = typeof value === 'string' ? value : JSON.stringify(value);
 }
+
+function requestType(t) {
+  const key = Object.keys(t.request.headers).find((k) => k.toLowerCase() === 'content-type');
+  return key ? String(t.request.headers[key]).split(';')[0].trim().toLowerCase() : '';
+}
+
+const isForm = (t) => requestType(t) === 'application/x-www-form-urlencoded';
+
+/** A real multipart/form-data body: the parts, and the Content-Type with its boundary. */
+function setMultipart(t, parts) {
+  const { body, contentType } = multipart(parts);
+  t.request.body = body;
+  setHeader(t, 'Content-Type', contentType);
+}
+
+/** The document's multipart example for the operation, with some parts replaced (file content, fields). */
+function uploadParts(t, replace = {}) {
+  return exampleParts(ctx, t.contract.op)
+    .filter((part) => replace[part.name] !== null)
+    .map((part) => (replace[part.name] === undefined ? part : { ...part, value: replace[part.name] }));
+}
+
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 function removeHeader(t, name) {
   for (const key of Object.keys(t.request.headers)) if (key.toLowerCase() === name.toLowerCase()) delete t.request.headers[key];
@@ -106,18 +134,20 @@ const scenarios = {
   },
   'startBuild 422': { setup: async (t) => setBody(t, { repository: 'https://gitlab.com/binder-project/example-requirements' }) },
 
-  // GET /builds?phase=building&phase=finished (the document's example filter)
+  // GET /builds?phase=building&phase=finished&filter[status]=running&filter[since]=…&filter[limit]=10
+  // (the document's examples: an array query and a deepObject filter)
   'getAllBuilds 200': {
     setup: async () => {
       await startBuild(REPOSITORY);
-      await pollBuild(IMAGE); // → building
+      await pollBuild(IMAGE); // → building, running: kept
       await startBuild('https://github.com/binder-project/example-dockerfile');
-      for (let i = 0; i < 3; i++) await pollBuild('binder-project-example-dockerfile'); // → finished
-      await startBuild('https://github.com/binder-project/example-conda'); // fetching: filtered out
+      for (let i = 0; i < 3; i++) await pollBuild('binder-project-example-dockerfile'); // → finished, completed: filter[status] drops it
+      await startBuild('https://github.com/binder-project/example-conda'); // fetching: phase drops it
     },
-    expect: expectLength(2),
+    expect: expectLength(1),
   },
-  'getAllBuilds 400': { setup: async (t) => setPath(t, '/builds?phase=baking') },
+  // An enum item of the array query, and a deepObject member that is not an integer.
+  'getAllBuilds 400': { setup: async (t) => setPath(t, '/builds?phase=baking&filter[limit]=ten') },
 
   // GET /builds/{image-name}
   'getBuild 200': { setup: async () => void (await startBuild(REPOSITORY)) },
@@ -140,6 +170,38 @@ const scenarios = {
   'fetchTemplate 200': { setup: async () => void (await registerTemplate()) },
   'fetchTemplate 400': { setup: async (t) => setPath(t, '/templates/Not%20A%20Name') },
   'fetchTemplate 404': { setup: async (t) => setPath(t, '/templates/no-such-template') },
+
+  // PUT /templates/{template-name}/pull-secret: multipart/form-data, the body built from the
+  // document's example in beforeEach (a `file` part and the `sha256` field); scenarios change parts.
+  'uploadPullSecret 200': {
+    setup: async () => void (await registerTemplate()),
+    expect: (body) => {
+      const example = exampleOf(ctx.operations.find((op) => op.operationId === 'uploadPullSecret'), 'multipart/form-data');
+      const want = { size: Buffer.byteLength(example.file), sha256: sha256(example.file) };
+      return body.size === want.size && body.sha256 === want.sha256 ? undefined : `expected the example file's size and SHA-256 ${JSON.stringify(want)}`;
+    },
+  },
+  'uploadPullSecret 400': {
+    setup: async (t) => {
+      await registerTemplate();
+      setMultipart(t, uploadParts(t, { sha256: 'not-a-sha-256' }));
+    },
+    expectedBody: bodyViolation(`/templates/${IMAGE}/pull-secret`, '/sha256'),
+  },
+  'uploadPullSecret 404': { setup: async (t) => setPath(t, '/templates/no-such-template/pull-secret') },
+  'uploadPullSecret 413': {
+    setup: async (t) => {
+      await registerTemplate();
+      const file = 'x'.repeat(8 * 1024 + 1); // over the operation's 8 KiB
+      setMultipart(t, uploadParts(t, { file, sha256: sha256(file) }));
+    },
+  },
+  'uploadPullSecret 422': {
+    setup: async (t) => {
+      await registerTemplate();
+      setMultipart(t, uploadParts(t, { sha256: sha256('not the file that is sent') })); // badSecretFile
+    },
+  },
 
   // POST /applications/{template-name}?cull-timeout=3600
   'createApplication 201': { setup: async () => void (await registerTemplate()) },
@@ -186,8 +248,12 @@ const scenarios = {
   'createAccount 400': { setup: async (t) => setPath(t, '/account/1234') }, // name is required
   'findPerson 200': { setup: async () => {} },
   'findPerson 400': { setup: async (t) => setPath(t, '/person?name=') }, // minLength 1
+  // One transaction per request media type (JSON, and the HTML form whose body beforeEach builds).
   'createPerson 200': { setup: async () => {} },
-  'createPerson 400': { setup: async (t) => setBody(t, { name: 42 }), expectedBody: bodyViolation('/person', '/name') },
+  'createPerson 400': {
+    setup: async (t) => setBody(t, isForm(t) ? 'name=' : { name: 42 }), // minLength 1 / not a string
+    expectedBody: bodyViolation('/person', '/name'),
+  },
   'getPersonByPath 200': { setup: async () => {} },
   'getPersonByPath 400': { setup: async (t) => setPath(t, `/person/${'x'.repeat(101)}`) }, // maxLength 100
 };
@@ -213,7 +279,15 @@ function scenarioFor(op, status) {
 // The hooks.
 
 hooks.beforeAll((transactions, done) => {
+  // dredd makes one transaction per request media type × response, all with the same id and name
+  // (`POST (200) /person` for the JSON and for the form body): such ids get the media type.
+  const count = new Map();
+  for (const t of transactions) count.set(t.id, (count.get(t.id) || 0) + 1);
   for (const t of transactions) {
+    if (count.get(t.id) > 1) {
+      t.mediaSuffix = ` [${requestType(t)}]`;
+      t.id += t.mediaSuffix;
+    }
     const op = operationFor(ctx, t.origin.resourceName, t.request.method);
     ctx.plan.set(t.id, { id: t.id, name: t.name, operationId: op ? op.operationId : '(unknown)', status: String(t.expected.statusCode) });
   }
@@ -242,11 +316,15 @@ hooks.beforeEach((t, done) => {
   }
 
   ctx.resetStore();
-  // Query parameters dredd cannot template (see dredd-view.ts) go back in, from their examples.
+  // Query parameters dredd cannot template (see dredd-view.ts) go back in, from their examples, each
+  // by its style (`cull-timeout=3600`, `filter[status]=running&filter[limit]=10`).
   const dropped = ctx.view.dropped.filter((d) => d.path === op.path && d.method === op.method && d.example !== undefined);
-  if (dropped.length) {
-    const query = dropped.map((d) => `${encodeURIComponent(d.name)}=${encodeURIComponent(String(d.example))}`).join('&');
-    setPath(t, `${t.fullPath}${t.fullPath.includes('?') ? '&' : '?'}${query}`);
+  if (dropped.length) setPath(t, `${t.fullPath}${t.fullPath.includes('?') ? '&' : '?'}${queryString(dropped)}`);
+  // Bodies dredd sends empty (form, multipart): built from the document's example (requests.ts).
+  const built = exampleBody(ctx, op, requestType(t));
+  if (built) {
+    t.request.body = built.body;
+    setHeader(t, 'Content-Type', built.contentType);
   }
   if (op.security.length) setHeader(t, 'X-API-Key', ctx.apiKey);
 

@@ -65,7 +65,7 @@ describe('binding', () => {
     it('coerces by schema type, applies defaults (arrays and deepObject members too), and lets operation parameters override path-item ones', async () => {
       const answer = await api.request('GET', '/scalars?n=1e3&int=-4&flag=true&text=&filter[min]=3');
       expect(answer.status).toBe(200);
-      expect(answer.json.input).toEqual({ n: 1000, int: -4, flag: true, text: '', maybe: 7, sizes: [1, 2], shared: 'from-path-item', filter: { min: 3, status: 'open' } });
+      expect(answer.json.input).toEqual({ n: 1000, int: -4, flag: true, text: '', maybe: 7, sizes: [1, 2], shared: 'from-path-item', filter: { min: 3, status: 'open' }, page: { size: 20 } });
     });
 
     it.each([
@@ -144,6 +144,15 @@ describe('binding', () => {
       expect(response.status).toBe(400);
       const problem: any = await response.json();
       expect(problem.errors.map((e: any) => e.pointer).sort()).toEqual(['/copies', '/file']);
+    });
+
+    it('refuses a text field where the schema declares a file', async () => {
+      const form = new FormData();
+      form.append('title', 'report');
+      form.append('file', 'just text, no filename');
+      const response = await fetch(`${api.url}/uploads`, { method: 'POST', body: form });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as any).errors).toContainEqual({ in: 'body', pointer: '/file', message: 'must be a file (a part with a filename)' });
     });
 
     it('answers 413 for a file over the per-file limit and for too many files', async () => {

@@ -325,3 +325,20 @@ describe('the runtime core on a real server', () => {
     });
   });
 });
+
+describe('named conditions', () => {
+  it('give the problem type even when the component is named like its status', async () => {
+    const spec = {
+      openapi: '3.0.3',
+      info: { title: 'conditions', version: '1' },
+      paths: { '/x': { get: { operationId: 'getX', responses: { '200': { description: 'ok' }, '404': { $ref: '#/components/responses/NotFound' } } } } },
+      components: { responses: { NotFound: { description: 'nothing', content: { 'application/problem+json': { schema: { type: 'object' } } } } } },
+    };
+    const api = await start({ spec, handlers: { getX: () => { throw new HttpError('notFound', 'no x'); } } });
+    try {
+      expect((await api.request('GET', '/x')).json).toMatchObject({ type: 'urn:specbind:problem:notFound', status: 404 });
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -419,7 +419,7 @@ describe('generateTypes and `specbind types`', () => {
       cwd: ROOT,
       command: 'npx specbind types --spec openapi/api.yaml --out openapi/api.types.ts --config handlers/_app/config.ts',
     });
-    expect(generated.operations).toBe(14);
+    expect(generated.operations).toBe(15);
     expect(generated.source).toBe(readFileSync(path.join(ROOT, 'openapi/api.types.ts'), 'utf8'));
   });
 

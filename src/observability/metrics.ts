@@ -1,0 +1,173 @@
+// Prometheus metrics (prom-client), served at GET /metrics (the `metrics` option moves or disables it).
+//
+//   specbind_http_request_duration_seconds{operationId,method,status}   histogram; its _count is the
+//                                                                        request count
+//   specbind_response_validation_failures_total{operationId}            counter (strict and warn mode)
+//   process_* and nodejs_*                                              prom-client's default metrics
+//
+// Requests that match no operation (404, 405, /healthz, /docs, /metrics itself) count under
+// operationId="(none)".
+//
+// The hot path is one observation per request, and it is kept to a few array writes: prom-client's
+// Histogram#observe validates and hashes its labels into a string on every call (≈2 µs per request
+// here, a fifth of an in-process request), so the request histogram is specbind's own series table
+// (one series per operationId, method and status, found through nested maps and cached for good),
+// registered in the prom-client registry as a histogram and rendered by it at scrape time.
+import { collectDefaultMetrics, Counter, type Metric, Registry } from 'prom-client';
+
+export interface MetricsOptions {
+  /** Where the metrics are served (default '/metrics'). */
+  path?: string;
+  /** Include prom-client's process and Node.js metrics (default true). */
+  processMetrics?: boolean;
+  /** Histogram buckets in seconds. */
+  buckets?: number[];
+  /** Register specbind's metrics in this registry (your own metrics are then served beside them). */
+  registry?: Registry;
+}
+
+/** What the pipeline calls: the two hook-ins. */
+export interface RequestMetrics {
+  /** Once per request, when its response is ready. */
+  request(operationId: string | undefined, method: string | undefined, status: number, seconds: number): void;
+  /** When a response breaks the document (whether it is replaced, strict, or sent anyway, warn). */
+  responseInvalid(operationId: string): void;
+}
+
+export const UNMATCHED = '(none)';
+export const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+type Labels = { operationId: string; method: string; status: number };
+
+interface Series {
+  labels: Labels;
+  /** Observations per bucket (not cumulative); the last slot is above every bound (+Inf). */
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+const DURATION = 'specbind_http_request_duration_seconds';
+
+/**
+ * The request-duration histogram: what prom-client's registry needs of a metric (name, help, type,
+ * aggregator, get, reset), with an observe that only adds numbers.
+ */
+export class RequestDurations {
+  readonly name = DURATION;
+  readonly help = 'Time from request to response ready, by operationId, method and status (its _count is the request count)';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly bounds: readonly number[];
+  /** operationId → method → status → series. */
+  private readonly index = new Map<string, Map<string, Map<number, Series>>>();
+  private readonly all: Series[] = [];
+
+  constructor(buckets: readonly number[]) {
+    this.bounds = [...new Set(buckets.filter((b) => Number.isFinite(b)))].sort((a, b) => a - b);
+  }
+
+  series(operationId: string, method: string, status: number): Series {
+    let byMethod = this.index.get(operationId);
+    if (!byMethod) this.index.set(operationId, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (!series) {
+      series = { labels: { operationId, method, status }, buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+      byStatus.set(status, series);
+      this.all.push(series);
+    }
+    return series;
+  }
+
+  observe(series: Series, seconds: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]) i++;
+    series.buckets[i]++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  /** prom-client's shape: cumulative `_bucket` samples with `le`, then `_sum` and `_count`, per series. */
+  async get() {
+    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+    for (const series of this.all) {
+      let cumulative = 0;
+      this.bounds.forEach((le, i) => {
+        cumulative += series.buckets[i];
+        values.push({ labels: { ...series.labels, le }, value: cumulative, metricName: `${DURATION}_bucket` });
+      });
+      values.push({ labels: { ...series.labels, le: '+Inf' }, value: series.count, metricName: `${DURATION}_bucket` });
+      values.push({ labels: { ...series.labels }, value: series.sum, metricName: `${DURATION}_sum` });
+      values.push({ labels: { ...series.labels }, value: series.count, metricName: `${DURATION}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const series of this.all) {
+      series.buckets.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
+  }
+}
+
+/** Process metrics are per process: collected once, into their own registry, whatever number of servers runs. */
+let processRegistry: Registry | undefined;
+function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class Metrics implements RequestMetrics {
+  readonly path: string;
+  readonly registry: Registry;
+  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
+  private readonly duration: RequestDurations;
+  private readonly invalid: Counter<'operationId'>;
+  private readonly process?: Registry;
+
+  constructor(operationIds: readonly string[], options: MetricsOptions = {}) {
+    this.path = options.path ?? '/metrics';
+    this.registry = options.registry ?? new Registry();
+    // Several servers may share one registry (and then one histogram and one counter).
+    const known = this.registry.getSingleMetric(DURATION) as unknown;
+    if (known instanceof RequestDurations) this.duration = known;
+    else {
+      this.duration = new RequestDurations(options.buckets ?? DEFAULT_BUCKETS);
+      this.registry.registerMetric(this.duration as unknown as Metric);
+    }
+    this.invalid =
+      (this.registry.getSingleMetric('specbind_response_validation_failures_total') as Counter<'operationId'> | undefined) ??
+      new Counter({
+        name: 'specbind_response_validation_failures_total',
+        help: 'Responses that broke the OpenAPI document (replaced by a 500 under strict, sent under warn), by operationId',
+        labelNames: ['operationId'],
+        registers: [this.registry],
+      });
+    // Every served operation starts at 0, so rate() and alerts work before the first failure.
+    for (const operationId of operationIds) this.invalid.inc({ operationId }, 0);
+    if (options.processMetrics !== false) this.process = processMetricsRegistry();
+  }
+
+  request(operationId: string | undefined, method: string | undefined, status: number, seconds: number): void {
+    this.duration.observe(this.duration.series(operationId ?? UNMATCHED, method ?? 'GET', status), seconds);
+  }
+
+  responseInvalid(operationId: string): void {
+    this.invalid.inc({ operationId });
+  }
+
+  /** The exposition text: specbind's (and the given registry's) metrics, then the process metrics. */
+  async render(): Promise<string> {
+    const own = await this.registry.metrics();
+    if (!this.process || this.process === this.registry) return own;
+    return `${own}${own.endsWith('\n') || own === '' ? '' : '\n'}${await this.process.metrics()}`;
+  }
+}
