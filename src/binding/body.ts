@@ -61,11 +61,14 @@ export function matchMedia(plan: BodyPlan, contentType: string | undefined): Med
   return plan.media.find((m) => m.pattern === type) ?? plan.media.find((m) => mediaMatches(m.pattern, type));
 }
 
+/** A refused body is not read to its end: the answer closes the connection instead. */
+export const CLOSE = { connection: 'close' };
+
 /** Reads the whole body, refusing (413) as soon as it passes `limit`. */
 export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`));
+    return Promise.reject(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`, { headers: CLOSE }));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -80,8 +83,7 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        request.resume();
-        reject(HttpError.of('payloadTooLarge', `the body is over the limit of ${limit} bytes`));
+        reject(HttpError.of('payloadTooLarge', `the body is over the limit of ${limit} bytes`, { headers: CLOSE }));
       } else chunks.push(chunk);
     };
     const onEnd = () => {

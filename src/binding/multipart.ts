@@ -49,10 +49,12 @@ export function parseMultipart(request: IncomingMessage, shape: Shape, jsonField
       if (failed) return;
       failed = true;
       request.unpipe(parser);
-      request.resume();
+      // A malformed body is drained so the connection can be reused; an oversized one is not read further.
+      if (error.status !== 413) request.resume();
       reject(error);
     };
-    const tooLarge = (detail: string) => fail(HttpError.of('payloadTooLarge', detail));
+    // The rest of an oversized upload is not read: the 413 closes the connection.
+    const tooLarge = (detail: string) => fail(HttpError.of('payloadTooLarge', detail, { headers: { connection: 'close' } }));
     const add = (name: string, value: unknown) => {
       const property = shape.properties?.[name];
       const many = property?.types.includes('array');

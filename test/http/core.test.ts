@@ -1,4 +1,5 @@
 // The request path end to end on a fixture document: routing, binding, replies, response validation.
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { HttpError, type Handler } from '../../src';
 import { start, type Started } from '../helpers/server';
@@ -175,6 +176,28 @@ describe('the runtime core on a real server', () => {
         expect(answer.status).toBe(413);
         expect(answer.headers.get('content-type')).toBe('application/problem+json');
       } finally {
+        await small.close();
+      }
+    });
+
+    it('stops reading a body that passes the limit: the 413 closes the connection', async () => {
+      const small = await start({ spec: SPEC, handlers: makeHandlers([]), missingHandlers: 'notImplemented', bodyLimit: 1024 });
+      const { port } = new URL(small.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      try {
+        const answer = await new Promise<string>((resolve, reject) => {
+          let received = '';
+          socket.on('data', (chunk) => (received += chunk));
+          socket.on('close', () => resolve(received));
+          socket.on('error', reject);
+          // A chunked body that would never end: 4 KiB now, and nothing more.
+          socket.write('POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+          socket.write(`1000\r\n${'x'.repeat(4096)}\r\n`);
+        });
+        expect(answer).toMatch(/^HTTP\/1\.1 413/);
+        expect(answer.toLowerCase()).toContain('connection: close');
+      } finally {
+        socket.destroy();
         await small.close();
       }
     });
