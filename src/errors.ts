@@ -14,6 +14,7 @@ export const PROBLEMS = {
   forbidden: { status: 403, title: 'Forbidden' },
   notImplemented: { status: 501, title: 'Not Implemented' },
   internalError: { status: 500, title: 'Internal Server Error' },
+  handlerTimeout: { status: 504, title: 'Handler Timeout' },
   responseValidationFailed: { status: 500, title: 'Response failed contract validation' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -142,6 +142,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     bodyLimit,
     multipart: { total: bodyLimit, fileSize: options.multipart?.fileSize ?? bodyLimit, files: options.multipart?.files ?? 10 },
     rejectUnknownQuery: options.unknownQueryParameters === 'reject',
+    handlerTimeout: options.handlerTimeout ?? Number(process.env.SPECBIND_HANDLER_TIMEOUT ?? 30_000),
     responseValidation: options.responseValidation ?? (process.env.RESPONSE_VALIDATION as any) ?? 'strict',
     production: process.env.NODE_ENV === 'production',
     log,

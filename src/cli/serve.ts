@@ -103,6 +103,8 @@ export async function serve(argv: string[]): Promise<void> {
     logger: cliLogger(options.logger),
     onCompileProgress: tty ? (done, total) => process.stderr.write(`\rcompiling validators: ${done}/${total}${done === total ? '\n' : ''}`) : undefined,
   });
+  // A promise a handler left unhandled must not take the whole server down with it.
+  process.on('unhandledRejection', (reason) => server.log.error({ err: reason }, 'unhandled promise rejection (left by a handler)'));
   const listening = await server.listen(port, host);
   if (tty) process.stderr.write(routeTable(server.operations, listening.url));
   else {

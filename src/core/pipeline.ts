@@ -22,6 +22,8 @@ export interface PipelineOptions {
   multipart: MultipartLimits;
   /** Answer undeclared query parameters with a 400 instead of ignoring them. */
   rejectUnknownQuery: boolean;
+  /** ms a handler may take before the request is answered 504; 0 for no limit. */
+  handlerTimeout: number;
   responseValidation: ResponseValidationMode;
   production: boolean;
   log: Logger;
@@ -151,11 +153,22 @@ export class Pipeline {
       if (compiled.body) await this.bindBody(op, compiled, request, input, errors);
       if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
 
-      const result = await op.handler(input, ctx);
+      const result = await this.withinTimeout(op.handler(input, ctx), op);
       return this.reply(op, ctx, isReply(result) ? result : result === undefined && ctx.recorded ? ctx.recorded : result, path, accept);
     } catch (error) {
       return this.fail(op, ctx, error, path, accept);
     }
+  }
+
+  /** A handler that has not settled after `handlerTimeout` ms answers 504 (its eventual result is dropped). */
+  private withinTimeout<T>(result: T | Promise<T>, op: PreparedOperation): T | Promise<T> {
+    const limit = this.options.handlerTimeout;
+    if (!limit || !(result instanceof Promise)) return result;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(HttpError.of('handlerTimeout', `${op.info.operationId} did not answer within ${limit} ms`)), limit);
+    });
+    return Promise.race([result, expired]).finally(() => clearTimeout(timer));
   }
 
   /** Lazy mode: compile on the first request; a schema that cannot compile fails every request the same way, without retrying. */

@@ -312,6 +312,29 @@ describe('the runtime core on a real server', () => {
       expect((await api.request('GET', '/api/v1/items')).status).toBe(200);
     });
 
+    it('answers a handler that never settles with 504 and the request id, a late rejection with 500, and keeps serving', async () => {
+      const slow = await start({
+        spec: SPEC,
+        missingHandlers: 'notImplemented',
+        handlerTimeout: 200,
+        handlers: {
+          ...makeHandlers([]),
+          boom: () => new Promise(() => {}),
+          getNotes: () => new Promise((_, reject) => setTimeout(() => reject(new Error('late failure')), 50)),
+        },
+      });
+      try {
+        const hung = await slow.request('GET', '/api/v1/boom', { headers: { 'x-request-id': 'hung-1' } });
+        expect(hung.status).toBe(504);
+        expect(hung.headers.get('x-request-id')).toBe('hung-1');
+        expect(hung.json).toMatchObject({ title: 'Handler Timeout', status: 504, detail: 'boom did not answer within 200 ms' });
+        expect((await slow.request('GET', '/api/v1/notes')).status).toBe(500);
+        expect((await slow.request('GET', '/api/v1/items')).status).toBe(200);
+      } finally {
+        await slow.close();
+      }
+    });
+
     it('sends the response anyway under warn, and skips the check under off', async () => {
       for (const mode of ['warn', 'off'] as const) {
         const lenient = await start({ spec: SPEC, handlers: makeHandlers([]), missingHandlers: 'notImplemented', responseValidation: mode });
