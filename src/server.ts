@@ -80,7 +80,12 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   const allIds = new Set(collected.operations.map((op) => op.operationId));
   checkHandlers(served, handlers, allIds, missing === 'fail');
 
-  const compiler = new SchemaCompiler(document, dialect, (message) => log.debug({ ajv: message }, 'schema compiler'));
+  const compiler = new SchemaCompiler(
+    document,
+    dialect,
+    (message) => log.debug({ ajv: message }, 'schema compiler'),
+    (message) => log.warn({ pattern: message }, 'risky pattern'),
+  );
   const context: PrepareContext = {
     document,
     compiler,

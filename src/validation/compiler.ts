@@ -4,6 +4,8 @@
 import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { RE2 } from 're2-wasm';
+import isSafeRegex from 'safe-regex2';
 import type { Dialect } from '../spec/load';
 import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, transformDocument, type Direction } from './transform';
 
@@ -28,21 +30,42 @@ const OPENAPI_FORMATS: Record<string, any> = {
   password: true,
 };
 
-/** Patterns as Unicode regexes where they parse so, else as plain ones (many real documents need that). */
-function patternRegExp(pattern: string, flags: string): RegExp {
-  try {
-    return new RegExp(pattern, flags);
-  } catch {
-    return new RegExp(pattern, flags.replace('u', ''));
-  }
+/**
+ * Patterns as Ajv compiles them. A pattern safe-regex2 judges safe runs on the native engine (fast);
+ * one that could backtrack catastrophically (`^(a+)+$`) runs on RE2 (re2-wasm: linear time, so a
+ * crafted input cannot stall the event loop). RE2 has no lookaround or backreferences: such a risky
+ * pattern keeps the native engine and is reported as a startup warning.
+ */
+export function patternEngine(warn: (message: string) => void): { (pattern: string, flags: string): { test(text: string): boolean }; code: string } {
+  const engine = (pattern: string, flags: string) => {
+    let native: RegExp;
+    try {
+      native = new RegExp(pattern, flags);
+    } catch {
+      // Many real documents use escapes that only non-Unicode regexes accept.
+      native = new RegExp(pattern, flags.replace('u', ''));
+    }
+    if (isSafeRegex(native)) return native;
+    try {
+      return new RE2(pattern, flags.includes('u') ? flags : `${flags}u`);
+    } catch (error) {
+      warn(`pattern ${JSON.stringify(pattern)} may backtrack catastrophically and RE2 cannot run it (${(error as Error).message}); it runs on the backtracking engine`);
+      return native;
+    }
+  };
+  engine.code = 'new RegExp';
+  return engine;
 }
-patternRegExp.code = 'new RegExp';
 
 export class SchemaCompiler {
   private readonly instances: Record<Direction, Ajv>;
   private readonly cache: Record<Direction, Map<string, Validator>> = { request: new Map(), response: new Map() };
 
-  constructor(document: object, dialect: Dialect, warn: (message: string) => void = () => {}) {
+  /**
+   * `warn` hears Ajv's own notices (unknown formats, ...); `riskyPattern` hears about patterns that may
+   * backtrack catastrophically and could not be moved to RE2.
+   */
+  constructor(document: object, dialect: Dialect, warn: (message: string) => void = () => {}, riskyPattern: (message: string) => void = warn) {
     const make = (direction: Direction): Ajv => {
       const options: Options = {
         strict: false,
@@ -52,7 +75,7 @@ export class SchemaCompiler {
         // Errors carry their schema, so a discriminator's failed branch can be named.
         verbose: true,
         discriminator: false,
-        code: { regExp: patternRegExp as any },
+        code: { regExp: patternEngine(riskyPattern) as any },
         logger: { log: () => {}, warn: (...args: unknown[]) => warn(args.join(' ')), error: (...args: unknown[]) => warn(args.join(' ')) },
       };
       const ajv = dialect === '3.1' ? new Ajv2020(options) : new Ajv(options);
