@@ -1,6 +1,7 @@
 // createServer: load the document, resolve handlers, prepare every operation, and expose the core as
 // a node handler, an Express app, and `listen()`.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
@@ -63,6 +64,21 @@ export function basePathOf(document: any): string {
   }
   const trimmed = decodeURIComponent(pathname).replace(/\/+$/, '');
   return trimmed === '' ? '' : trimmed;
+}
+
+/**
+ * What node's HTTP parser refuses (malformed requests, oversized headers, a request not received in
+ * time) gets a problem+json answer too, and the connection is closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const detail = status === 408 ? 'the request was not received in time' : status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP';
+  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 export async function createServer(options: CreateServerOptions): Promise<SpecbindServer> {
@@ -181,7 +197,17 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     log,
     warnings: collected.warnings,
     listen(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1') {
-      const server = createHttpServer(handler);
+      // A client that sends its request slowly (or never finishes the body) is cut off: 408 and close.
+      const requestTimeout = options.requestTimeout ?? Number(process.env.SPECBIND_REQUEST_TIMEOUT ?? 30_000);
+      const server = createHttpServer(
+        {
+          requestTimeout,
+          headersTimeout: Math.min(10_000, requestTimeout),
+          connectionsCheckingInterval: Math.max(100, Math.min(1_000, requestTimeout / 2)),
+        },
+        handler,
+      );
+      server.on('clientError', answerClientError);
       return new Promise<Listening>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

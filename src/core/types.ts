@@ -69,6 +69,8 @@ export interface CreateServerOptions {
   bodyLimit?: number;
   /** multipart/form-data limits: largest file (default: bodyLimit) and most files (default 10). */
   multipart?: { fileSize?: number; files?: number };
+  /** ms a client has to send its whole request (headers and body) to `listen()`'s server: else 408 and close (default 30000). */
+  requestTimeout?: number;
   /** ms a handler may take before the request is answered 504 Handler Timeout (default 30000; 0 for no limit). */
   handlerTimeout?: number;
   /** Query parameters the operation does not declare: 'ignore' (default) or 'reject' with a 400. */
