@@ -1,0 +1,47 @@
+// raw node:http with hand-written routing and checks: the limit every other variant is compared with.
+import { createServer, type ServerResponse } from 'node:http';
+import { answer, HOST, isNewPet, parsePetId, PORT, ready } from './common';
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const server = createServer((req, res) => {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path.startsWith('/pets/') && path.indexOf('/', 6) === -1) {
+    if (req.method !== 'GET') return send(res, 405, { message: 'method not allowed' });
+    const petId = parsePetId(path.slice(6));
+    if (petId === undefined) return send(res, 400, { message: 'petId must be an integer ≥ 1' });
+    const a = answer('getPet', { petId });
+    return send(res, a.status, a.body);
+  }
+  if (path === '/pets') {
+    if (req.method !== 'POST') return send(res, 405, { message: 'method not allowed' });
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return send(res, 415, { message: 'send application/json' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= 1 << 20) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > 1 << 20) return send(res, 413, { message: 'too large' });
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return send(res, 400, { message: 'malformed JSON' });
+      }
+      if (!isNewPet(body)) return send(res, 400, { message: 'invalid pet' });
+      const a = answer('createPet', {}, body);
+      send(res, a.status, a.body);
+    });
+    return;
+  }
+  send(res, 404, { message: 'not found' });
+});
+server.listen(PORT, HOST, () => ready(server));

@@ -1,0 +1,30 @@
+// specbind standalone (its own node:http server), request and response validation on (the default
+// 'strict'), every other option at its default; LOG_LEVEL defaults to warn here (no per-request line).
+import { createServer, type Handler } from '../../src';
+import { answer, HOST, loadDocument, operationIds, PORT, ready, SPEC_FILE } from './common';
+
+export function handlers(): Record<string, Handler> {
+  const out: Record<string, Handler> = {};
+  for (const id of operationIds(loadDocument())) out[id] = (input: any) => answer(id, input, input.body).body;
+  return out;
+}
+
+async function main() {
+  const started = performance.now();
+  const server = await createServer({
+    spec: SPEC_FILE,
+    handlers: handlers(),
+    responseValidation: 'strict',
+    compile: (process.env.BENCH_COMPILE as 'eager' | 'lazy' | undefined) ?? 'eager',
+    logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+  });
+  const initMs = performance.now() - started;
+  const listening = await server.listen(PORT, HOST);
+  ready(listening.server, { initMs });
+}
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
