@@ -147,7 +147,7 @@ export async function runLarge(options: { docs?: string[]; modes?: string[]; rep
 
 export function largeTable(result: Awaited<ReturnType<typeof runLarge>>): string {
   return table(
-    ['document', 'ops', 'MB', 'parse ms', 'parsed heap MB', 'mode', 'createServer ms', '÷ parse', 'process ready ms', 'RSS MB', '1st request ms', 'status', '2nd request ms'],
+    ['document', 'ops', 'MB', 'parse ms', 'parsed heap MB', 'mode', 'createServer ms', '÷ JSON.parse', 'process ready ms', 'RSS MB', '1st request ms', 'status', '2nd request ms'],
     result.rows.map((r) => {
       const b = result.baselines[r.document];
       if (r.error) return [r.document, '', fmt.ms(b.bytes / 2 ** 20, 1), fmt.int(b.parseMs), fmt.mb(b.heapMB), r.mode, 'failed', '', '', '', '', '', ''];

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { measure, type Measurement } from './lib/measure';
+import { measure, measureQuiet, type Measurement } from './lib/measure';
 import { memory, startServer } from './lib/proc';
 import { fmt, machine, table } from './lib/report';
 
@@ -43,6 +43,8 @@ export function writeSynthetic(operations: number): string {
   writeFileSync(file, JSON.stringify(syntheticDocument(operations)));
   return file;
 }
+
+const minimum = (values: number[]) => (values.length ? Math.min(...values) : NaN);
 
 export interface ScaleRow {
   operations: number;
@@ -85,8 +87,8 @@ export async function runScale(options: { sizes?: number[]; variants?: string[];
           if (res.status !== 200) throw new Error(`GET ${p}: ${res.status} ${body.slice(0, 200)}`);
         }
         for (const p of [first, last]) await measure(server, p, { seconds: warmup });
-        row.first = await measure(server, first, { seconds });
-        row.last = await measure(server, last, { seconds });
+        row.first = await measureQuiet(server, first, { seconds });
+        row.last = await measureQuiet(server, last, { seconds });
         row.lastVsFirst = row.last.rps / row.first.rps;
         log(
           `  ${String(operations).padStart(5)} ops ${variant.padEnd(26)} ready ${fmt.int(row.startupMs).padStart(6)} ms (init ${fmt.int(row.initMs ?? NaN)} ms), ` +
@@ -102,13 +104,17 @@ export async function runScale(options: { sizes?: number[]; variants?: string[];
       }
     }
   }
-  const rps = (variant: string, operations: number, which: 'first' | 'last') => rows.find((r) => r.variant === variant && r.operations === operations)?.[which]?.rps ?? NaN;
+  const pick = (variant: string, operations: number, which: 'first' | 'last') => rows.find((r) => r.variant === variant && r.operations === operations)?.[which];
+  const rps = (variant: string, operations: number, which: 'first' | 'last') => pick(variant, operations, which)?.rps ?? NaN;
+  const cpu = (variant: string, operations: number, which: 'first' | 'last') => pick(variant, operations, which)?.cpuUsPerReq ?? NaN;
   const summary = Object.fromEntries(
     variants.map((v) => [
       v,
       {
         lastOfLargestVsFirstOfSmallest: rps(v, sizes[sizes.length - 1], 'last') / rps(v, sizes[0], 'first'),
-        worstLastVsFirst: Math.min(...rows.filter((r) => r.variant === v && r.lastVsFirst !== undefined).map((r) => r.lastVsFirst!)),
+        /** The same by server CPU per request (first-of-smallest µs ÷ last-of-largest µs; steadier on a shared machine). */
+        cpuLastOfLargestVsFirstOfSmallest: cpu(v, sizes[0], 'first') / cpu(v, sizes[sizes.length - 1], 'last'),
+        worstLastVsFirst: minimum(rows.filter((r) => r.variant === v && r.lastVsFirst !== undefined).map((r) => r.lastVsFirst!)),
       },
     ]),
   );
@@ -139,7 +145,9 @@ export function scaleTable(result: Awaited<ReturnType<typeof runScale>>): string
     ),
   );
   const lines = Object.entries(result.summary).map(
-    ([v, s]) => `${v}: last of ${result.sizes[result.sizes.length - 1]} ÷ first of ${result.sizes[0]} = ${fmt.ratio(s.lastOfLargestVsFirstOfSmallest)}; worst last/first ${fmt.ratio(s.worstLastVsFirst)}`,
+    ([v, s]) =>
+      `${v}: last of ${result.sizes[result.sizes.length - 1]} ÷ first of ${result.sizes[0]} = ${fmt.ratio(s.lastOfLargestVsFirstOfSmallest)} by req/s, ` +
+      `${fmt.ratio(s.cpuLastOfLargestVsFirstOfSmallest)} by CPU µs/request; worst last/first ${fmt.ratio(s.worstLastVsFirst)}`,
   );
   return `${body}\n${lines.join('\n')}`;
 }

@@ -49,11 +49,18 @@ export interface ProfileSummary {
   inclusive: Entry[];
 }
 
+/** Servers run from a transpiled copy (bench/lib/build.ts): map its paths back to the repository's. */
+function local(url: string): string {
+  return url.replace(/^file:\/\//, '').replace(/^.*\/specbind-bench\/build-\d+\//, `${ROOT}/`);
+}
+
 function where(frame: CallFrame): string {
   if (!frame.url) return '';
-  let url = frame.url.replace(/^file:\/\//, '');
+  let url = local(frame.url);
   if (url.startsWith(ROOT)) url = path.relative(ROOT, url);
   url = url.replace(/^.*node_modules\//, '');
+  // Lines are those of the executed JavaScript (TypeScript's output keeps them close to the source's).
+  if (/^(src|bench)\//.test(url)) url = url.replace(/\.js$/, '.ts');
   return `${url}:${frame.lineNumber + 1}`;
 }
 
@@ -75,13 +82,13 @@ export function category(frame: CallFrame): string {
     if (/buffer|internal\/util|string_decoder|internal\/encoding/.test(mod)) return 'node: buffer/encoding';
     return `node: ${mod.replace(/^internal\//, '').split('/')[0]}`;
   }
-  const file = url.replace(/^file:\/\//, '');
+  const file = local(url);
   const nm = file.lastIndexOf('node_modules/');
   if (nm !== -1) {
     const rest = file.slice(nm + 'node_modules/'.length).split('/');
     return `npm: ${rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
   }
-  if (file.startsWith(path.join(ROOT, 'src') + path.sep)) return `specbind: ${path.relative(path.join(ROOT, 'src'), file)}`;
+  if (file.startsWith(path.join(ROOT, 'src') + path.sep)) return `specbind: ${path.relative(path.join(ROOT, 'src'), file).replace(/\.js$/, '.ts')}`;
   if (file.startsWith(path.join(ROOT, 'bench') + path.sep)) return 'bench app';
   return file;
 }
@@ -99,6 +106,7 @@ export function summarise(file: string, options: { window?: [number, number]; re
   for (const d of profile.timeDeltas) times.push((t += d));
   let [from, to] = options.window ?? [profile.startTime, profile.endTime];
   if (to <= profile.startTime || from >= profile.endTime) [from, to] = [profile.startTime, profile.endTime];
+  [from, to] = [Math.max(from, profile.startTime), Math.min(to, profile.endTime)];
 
   const self = new Map<string, { ms: number; node: ProfileNode }>();
   const inclusive = new Map<string, { ms: number; node: ProfileNode }>();
@@ -123,7 +131,7 @@ export function summarise(file: string, options: { window?: [number, number]; re
     const seen = new Set<string>();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const n = byId.get(id)!;
-      if (!n.callFrame.url.includes('/src/') || !n.callFrame.url.startsWith(`file://${ROOT}`)) continue;
+      if (!category(n.callFrame).startsWith('specbind: ')) continue;
       const k = keyOf(n);
       if (seen.has(k)) continue;
       seen.add(k);
@@ -149,17 +157,20 @@ export function summarise(file: string, options: { window?: [number, number]; re
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const us = (x: number | undefined) => (x === undefined ? '' : x.toFixed(2));
+const us = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(2).padStart(7)} µs/req`);
+const ms = (x: number) => `${x.toFixed(1).padStart(7)} ms`;
 
 export function printSummary(s: ProfileSummary, log: (line: string) => void = console.log): void {
-  log(`${s.file}: ${s.activeMs.toFixed(0)} ms active of a ${s.windowMs.toFixed(0)} ms window${s.requests ? `, ${s.requests} requests, ${us(s.activeUsPerRequest)} µs active per request` : ''}`);
+  log(`${s.file}: ${s.activeMs.toFixed(0)} ms active of a ${s.windowMs.toFixed(0)} ms window${s.requests ? `, ${s.requests} requests, ${s.activeUsPerRequest!.toFixed(1)} µs active per request` : ''}`);
   log('  by category (self time):');
-  for (const c of s.categories.slice(0, 16)) log(`    ${pct(c.share).padStart(6)} ${us(c.usPerRequest).padStart(7)} µs/req  ${c.name}`);
+  const amount = (e: Entry) => (e.usPerRequest === undefined ? ms(e.ms) : us(e.usPerRequest));
+  for (const c of s.categories.slice(0, 16)) log(`    ${pct(c.share).padStart(6)} ${amount(c)}  ${c.name}`);
   log(`  top ${s.self.length} functions by self time:`);
-  for (const e of s.self) log(`    ${pct(e.share).padStart(6)} ${us(e.usPerRequest).padStart(7)} µs/req  ${e.name}  ${e.where}`);
+  for (const e of s.self) log(`    ${pct(e.share).padStart(6)} ${amount(e)}  ${e.name}  ${e.where}`);
   if (s.inclusive.length) {
-    log(`  specbind (src/) functions by inclusive time:`);
-    for (const e of s.inclusive) log(`    ${pct(e.share).padStart(6)} ${us(e.usPerRequest).padStart(7)} µs/req  ${e.name}  ${e.where}`);
+    // V8 keeps at most 255 frames of a sample's stack: deep recursion (Ajv compiling a schema graph) loses its callers here.
+    log(`  specbind (src/) functions by inclusive time (stacks deeper than V8's 255 sampled frames lose their callers):`);
+    for (const e of s.inclusive) log(`    ${pct(e.share).padStart(6)} ${amount(e)}  ${e.name}  ${e.where}`);
   }
 }
 
