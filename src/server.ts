@@ -18,7 +18,7 @@ import { compileOperation, prepareOperation, type PrepareContext, type PreparedO
 import { Pipeline } from './core/pipeline';
 import type { OutgoingResponse } from './core/respond';
 import { docsRoutes } from './docs/docs';
-import { nodeHandler } from './adapters/node';
+import { type CoreHandler, nodeHandler } from './adapters/node';
 import { expressApp } from './adapters/express';
 import { makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
@@ -172,7 +172,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     metrics,
     draining: () => shuttingDown,
   });
-  const core = (request: IncomingMessage) => pipeline.handle(request);
+  const core: CoreHandler = (request, done) => pipeline.handle(request, done);
   const handler = nodeHandler(core);
   let app: Express | undefined;
   // Shutdown (src/observability/lifecycle.ts): not ready, stop accepting, drain in-flight requests, onClose.

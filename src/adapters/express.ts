@@ -7,7 +7,11 @@ export function expressApp(core: CoreHandler): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
-    core(req).then((response) => writeResponse(res, response), next);
+    try {
+      core(req, (response) => writeResponse(res, response));
+    } catch (error) {
+      next(error);
+    }
   });
   return app;
 }

@@ -2,7 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OutgoingResponse } from '../core/respond';
 
-export type CoreHandler = (request: IncomingMessage) => Promise<OutgoingResponse>;
+/** The core: answers a request by calling `done` with the response to write (it never throws at the caller). */
+export type CoreHandler = (request: IncomingMessage, done: (response: OutgoingResponse) => void) => void;
 
 export function writeResponse(res: ServerResponse, response: OutgoingResponse): void {
   if (res.headersSent) return;
@@ -16,14 +17,13 @@ export function writeResponse(res: ServerResponse, response: OutgoingResponse): 
 /** `(req, res)` for `http.createServer`. */
 export function nodeHandler(core: CoreHandler): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    core(req).then(
-      (response) => writeResponse(res, response),
-      () => {
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/problem+json' });
-          res.end('{"type":"about:blank","title":"Internal Server Error","status":500}');
-        }
-      },
-    );
+    try {
+      core(req, (response) => writeResponse(res, response));
+    } catch {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/problem+json' });
+        res.end('{"type":"about:blank","title":"Internal Server Error","status":500}');
+      }
+    }
   };
 }

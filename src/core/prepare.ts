@@ -105,19 +105,27 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext)
       if (hydrate) hydrators.set(media, hydrate);
     });
   }
-  const bodyValidators = new Map<string, Validator | undefined>();
-  const headerValidators = new Map<string, Validator | undefined>();
+  // Looked up per response: by declaration, then by media type as declared (or its essence) or header name.
+  const bodyValidators = new Map<ResponseSpec, Map<string, Validator | undefined>>();
+  const headerValidators = new Map<ResponseSpec, Map<string, Validator | undefined>>();
   for (const response of spec.responses) {
+    const bodies = new Map<string, Validator | undefined>();
     for (const media of response.content) {
-      bodyValidators.set(`${response.pointer} ${essence(media.mediaType)}`, media.schemaPointer ? validator('response', media.schemaPointer) : undefined);
+      const validate = media.schemaPointer ? validator('response', media.schemaPointer) : undefined;
+      bodies.set(media.mediaType, validate);
+      if (!bodies.has(essence(media.mediaType))) bodies.set(essence(media.mediaType), validate);
     }
-    for (const header of response.headers) {
-      headerValidators.set(`${response.pointer} ${header.name}`, header.schemaPointer ? validator('response', header.schemaPointer) : undefined);
-    }
+    bodyValidators.set(response, bodies);
+    const headers = new Map<string, Validator | undefined>();
+    for (const header of response.headers) headers.set(header.name, header.schemaPointer ? validator('response', header.schemaPointer) : undefined);
+    headerValidators.set(response, headers);
   }
   const checks: ResponseChecks = {
-    body: (response: ResponseSpec, mediaType: string) => bodyValidators.get(`${response.pointer} ${essence(mediaType)}`),
-    header: (response: ResponseSpec, name: string) => headerValidators.get(`${response.pointer} ${name}`),
+    body: (response: ResponseSpec, mediaType: string) => {
+      const bodies = bodyValidators.get(response);
+      return bodies?.get(mediaType) ?? bodies?.get(essence(mediaType));
+    },
+    header: (response: ResponseSpec, name: string) => headerValidators.get(response)?.get(name),
   };
   op.compiled = { parameters, query: queryKeys(spec, context), body, hydrators, checks };
   return op.compiled;

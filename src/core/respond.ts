@@ -76,6 +76,15 @@ function isPlainJson(value: unknown, depth = 0): boolean {
   return true;
 }
 
+const OFFERED = new WeakMap<ResponseSpec, string[]>();
+
+/** A response's declared media types, in document order (computed once per declaration). */
+function offeredTypes(response: ResponseSpec): string[] {
+  let offered = OFFERED.get(response);
+  if (!offered) OFFERED.set(response, (offered = response.content.map((m) => m.mediaType)));
+  return offered;
+}
+
 export function render(
   replies: ReplyTable,
   checks: ResponseChecks,
@@ -85,9 +94,14 @@ export function render(
 ): Rendered {
   const { response, status, body, options } = reply;
   const violations: string[] = [];
-  const offered = response.content.map((m) => m.mediaType);
+  const offered = offeredTypes(response);
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = typeof value === 'number' ? String(value) : value;
+  if (options.headers) {
+    for (const name of Object.keys(options.headers)) {
+      const value = options.headers[name];
+      headers[name.toLowerCase()] = typeof value === 'number' ? String(value) : value;
+    }
+  }
 
   let payload: string | Buffer | undefined;
   let mediaType: string | undefined;

@@ -69,48 +69,19 @@ export class Router<T> {
   }
 
   find(method: string, path: string): RouteMatch<T> {
-    const segments = splitPath(path);
-    const values: string[] = [];
-    const leaves: TrieNode<T>[] = [];
     const key = method.toUpperCase();
-    let found: Route<T> | undefined;
-
-    const visit = (node: TrieNode<T>, index: number): boolean => {
-      if (index === segments.length) {
-        if (!node.routes) return false;
-        const route = node.routes.get(key);
-        if (route) {
-          found = route;
-          return true;
-        }
-        leaves.push(node);
-        return false;
-      }
-      const raw = segments[index];
-      const literal = node.statics.get(raw) ?? (raw.includes('%') ? node.statics.get(safeDecode(raw)) : undefined);
-      if (literal && visit(literal, index + 1)) return true;
-      for (const pattern of node.patterns) {
-        const m = pattern.regex.exec(raw);
-        if (!m) continue;
-        const depth = values.length;
-        values.push(...m.slice(1));
-        if (visit(pattern.node, index + 1)) return true;
-        values.length = depth;
-      }
-      if (node.param && raw !== '') {
-        values.push(raw);
-        if (visit(node.param, index + 1)) return true;
-        values.pop();
-      }
-      return false;
-    };
-
-    if (visit(this.root, 0) && found) {
+    const start = firstSegment(path);
+    const values: string[] = [];
+    const route = this.walk(this.root, path, start, values, key, undefined);
+    if (route) {
       // Values stay percent-encoded: splitting by style (`a,b`, `;x=1`) must happen before decoding.
       const params: Record<string, string> = {};
-      found.paramNames.forEach((name, i) => (params[name] = values[i]));
-      return { kind: 'found', store: found.store, params };
+      for (let i = 0; i < route.paramNames.length; i++) params[route.paramNames[i]] = values[i];
+      return { kind: 'found', store: route.store, params };
     }
+    // Not found: walk again, this time collecting every matching path's methods (rare, so kept apart).
+    const leaves: TrieNode<T>[] = [];
+    this.walk(this.root, path, start, [], key, leaves);
     if (leaves.length) {
       const allowed = new Set<string>();
       for (const leaf of leaves) for (const m of leaf.routes!.keys()) allowed.add(m);
@@ -119,10 +90,54 @@ export class Router<T> {
     return { kind: 'notFound' };
   }
 
+  /**
+   * Depth-first over the path's segments, read in place (`start` is where the current segment begins,
+   * -1 past the last one): a literal segment first, then mixed patterns, then a template parameter,
+   * backtracking on a dead end. `leaves` collects nodes whose path matched but not the method.
+   */
+  private walk(node: TrieNode<T>, path: string, start: number, values: string[], method: string, leaves: TrieNode<T>[] | undefined): Route<T> | undefined {
+    if (start === -1) {
+      if (!node.routes) return undefined;
+      const route = node.routes.get(method);
+      if (!route && leaves) leaves.push(node);
+      return route;
+    }
+    const end = path.indexOf('/', start);
+    const raw = end === -1 ? path.slice(start) : path.slice(start, end);
+    const next = end === -1 ? -1 : end + 1;
+    const literal = node.statics.get(raw) ?? (raw.includes('%') ? node.statics.get(safeDecode(raw)) : undefined);
+    if (literal) {
+      const route = this.walk(literal, path, next, values, method, leaves);
+      if (route) return route;
+    }
+    for (const pattern of node.patterns) {
+      const m = pattern.regex.exec(raw);
+      if (!m) continue;
+      const depth = values.length;
+      for (let i = 1; i < m.length; i++) values.push(m[i]);
+      const route = this.walk(pattern.node, path, next, values, method, leaves);
+      if (route) return route;
+      values.length = depth;
+    }
+    if (node.param && raw !== '') {
+      values.push(raw);
+      const route = this.walk(node.param, path, next, values, method, leaves);
+      if (route) return route;
+      values.pop();
+    }
+    return undefined;
+  }
+
   /** The route table, for startup logs and debugging. */
   routes(): ReadonlyArray<{ method: string; template: string }> {
     return this.table;
   }
+}
+
+/** Where the first segment of a request path begins; -1 when it has none (`/`, ``). */
+function firstSegment(path: string): number {
+  const begin = path.charCodeAt(0) === 47 /* / */ ? 1 : 0;
+  return begin >= path.length ? -1 : begin;
 }
 
 /** `/a/b` → ['a', 'b']; `/` → []. The leading slash is implied; a trailing slash is an empty last segment. */
