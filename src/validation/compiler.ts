@@ -1,13 +1,14 @@
 // Ajv, once per server: one instance per direction for the document's dialect (draft-07 for 3.0,
-// 2020-12 for 3.1), the transformed document registered once, and validators compiled per schema
-// pointer so that a component schema is compiled once however many operations use it.
+// 2020-12 for 3.1), the transformed document registered once (filled on demand with the schemas a
+// compiled pointer reaches), and validators compiled per schema pointer so that a component schema
+// is compiled once however many operations use it.
 import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { RE2 } from 're2-wasm';
 import isSafeRegex from 'safe-regex2';
 import type { Dialect } from '../spec/load';
-import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, transformDocument, type Direction } from './transform';
+import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, LazyDocument, transformDocument, type Direction } from './transform';
 
 export interface Violation {
   /** JSON pointer into the validated value ('' for the value itself). */
@@ -57,8 +58,31 @@ export function patternEngine(warn: (message: string) => void): { (pattern: stri
   return engine;
 }
 
+/** Keywords that name a schema from anywhere in its document (Ajv finds them by walking it all). */
+const ID_KEYWORDS = new Set(['$id', '$anchor', '$dynamicAnchor', '$recursiveAnchor']);
+
+/** Whether any object in the document has an id or anchor keyword (3.1 schemas may be reached by them). */
+function hasSchemaIds(document: unknown): boolean {
+  const stack: unknown[] = [document];
+  while (stack.length) {
+    const current = stack.pop();
+    if (Array.isArray(current)) {
+      for (const item of current) if (item && typeof item === 'object') stack.push(item);
+    } else if (current && typeof current === 'object') {
+      for (const key in current) {
+        if (ID_KEYWORDS.has(key)) return true;
+        const value = (current as any)[key];
+        if (value && typeof value === 'object') stack.push(value);
+      }
+    }
+  }
+  return false;
+}
+
 export class SchemaCompiler {
   private readonly instances: Record<Direction, Ajv>;
+  /** Per direction, the transformed document built on demand (undefined: transformed whole at startup). */
+  private readonly lazy: Partial<Record<Direction, LazyDocument>> = {};
   private readonly cache: Record<Direction, Map<string, Validator>> = { request: new Map(), response: new Map() };
 
   /**
@@ -90,9 +114,17 @@ export class SchemaCompiler {
           return false;
         },
       });
-      ajv.addSchema(transformDocument(document, dialect, direction), DOCUMENT_ID[direction]);
+      if (onDemand) {
+        // Ajv resolves `#/…` pointers in the registered object when it compiles, so schemas added to
+        // it later (before the compile that needs them) are found; registering it empty skips Ajv's
+        // walk of the whole document for ids. 3.0 schemas have no ids (the transform drops `$id`).
+        const lazy = (this.lazy[direction] = new LazyDocument(document, dialect, direction));
+        ajv.addSchema(lazy.root, DOCUMENT_ID[direction]);
+      } else ajv.addSchema(transformDocument(document, dialect, direction), DOCUMENT_ID[direction]);
       return ajv;
     };
+    // A 3.1 document whose schemas carry `$id`/`$anchor` is registered whole: a `$ref` may name them.
+    const onDemand = dialect === '3.0' || !hasSchemaIds(document);
     this.instances = { request: make('request'), response: make('response') };
   }
 
@@ -102,6 +134,7 @@ export class SchemaCompiler {
     let validator = cache.get(schemaPointer);
     if (!validator) {
       const ajv = this.instances[direction];
+      this.lazy[direction]?.ensure(schemaPointer);
       const ref = `${DOCUMENT_ID[direction]}#${encodePointer(schemaPointer)}`;
       const validate = ajv.getSchema(ref);
       if (!validate) throw new Error(`no schema at #${schemaPointer}`);

@@ -2,7 +2,7 @@
 // OpenAPI 3.0 keywords become JSON Schema (`nullable`, boolean `exclusiveMinimum`), and
 // `readOnly` properties are dropped from `required` and forbidden in requests (`writeOnly` in responses).
 import type { Dialect } from '../spec/load';
-import { resolvePointer } from '../spec/pointer';
+import { escapeToken, resolvePointer, unescapeToken } from '../spec/pointer';
 
 export type Direction = 'request' | 'response';
 
@@ -27,6 +27,127 @@ export function transformDocument(document: object, dialect: Dialect, direction:
   return transformer.document();
 }
 
+/** Keys whose values are data, not schemas: a `$ref` found under them is not followed. */
+const NOT_SCHEMA = new Set([...DATA_KEYS, 'example', 'examples']);
+
+/**
+ * The transformed document, built on demand: `root` starts empty and `ensure(pointer)` adds the
+ * transformed schema at `pointer` and every schema its `$ref`s reach, each at its place in the document.
+ * The unit is a *schema root* (a `schema` value, or a `components.schemas` member): transformed as a
+ * whole, exactly as `transformDocument` would, so a pointer into its interior finds the same schema.
+ * Only what an operation reaches is copied, and Ajv never walks the whole document.
+ */
+export class LazyDocument {
+  /** What Ajv sees: a skeleton of the document holding the transformed schema roots added so far. */
+  readonly root: Record<string, any> = {};
+  private readonly transformer: SchemaTransformer;
+  private readonly done = new Set<string>();
+
+  constructor(
+    private readonly source: any,
+    dialect: Dialect,
+    direction: Direction,
+  ) {
+    this.transformer = new SchemaTransformer(source, dialect, direction);
+  }
+
+  /** Makes the schema at the (decoded) JSON pointer, and everything its `$ref`s reach, present in `root`. */
+  ensure(schemaPointer: string): void {
+    const queue = [schemaPointer];
+    while (queue.length) {
+      const at = queue.pop()!;
+      if (at === '/components/schemas') {
+        // The map itself: each member is a schema root.
+        for (const name of Object.keys(this.source?.components?.schemas ?? {})) queue.push(`${at}/${escapeToken(name)}`);
+        continue;
+      }
+      const unit = this.unitOf(at);
+      if (!unit || this.done.has(unit.key)) continue;
+      this.done.add(unit.key);
+      const value = unit.schema ? this.transformer.schema(unit.node) : this.transformer.walk(unit.node, unit.tokens.length === 1 && unit.tokens[0] === 'components');
+      place(this.root, unit.tokens, value);
+      collectRefs(value, queue);
+    }
+  }
+
+  /**
+   * The unit that holds `at`: the schema root on its way (as `walk` finds them), else the node itself
+   * (a `$ref` to a non-schema object). Undefined when the transformed document has nothing there.
+   */
+  private unitOf(at: string): { key: string; tokens: string[]; node: unknown; schema: boolean } | undefined {
+    const tokens = at === '' ? [] : at.split('/').slice(1).map(unescapeToken);
+    let node: any = this.source;
+    for (let i = 0; i < tokens.length; i++) {
+      if (!node || typeof node !== 'object') return undefined;
+      const token = tokens[i];
+      if (!Array.isArray(node)) {
+        // `walk` leaves out the examples of objects that have a schema or content.
+        if ((token === 'example' || token === 'examples') && ('schema' in node || 'content' in node)) return undefined;
+        if (token === 'schema') return this.unit(tokens.slice(0, i + 1), node[token], true);
+        if (i === 1 && tokens[0] === 'components' && token === 'schemas' && tokens.length > 2) {
+          const members = node[token];
+          return members && typeof members === 'object' ? this.unit(tokens.slice(0, 3), members[tokens[2]], true) : undefined;
+        }
+      }
+      node = node[token];
+    }
+    return node === undefined ? undefined : this.unit(tokens, node, false);
+  }
+
+  private unit(tokens: string[], node: unknown, schema: boolean) {
+    return node === undefined ? undefined : { key: tokens.map(escapeToken).join('/'), tokens, node, schema };
+  }
+}
+
+/** Puts `value` at `tokens` under `root`, creating containers on the way and merging into one already there. */
+function place(root: Record<string, any>, tokens: string[], value: unknown): void {
+  if (tokens.length === 0) {
+    merge(root, value);
+    return;
+  }
+  let parent = root;
+  for (const token of tokens.slice(0, -1)) {
+    if (!parent[token] || typeof parent[token] !== 'object') parent[token] = {};
+    parent = parent[token];
+  }
+  const last = tokens[tokens.length - 1];
+  if (parent[last] === undefined) parent[last] = value;
+  else merge(parent[last], value);
+}
+
+function merge(target: any, value: any): void {
+  if (!target || typeof target !== 'object' || !value || typeof value !== 'object' || target === value) return;
+  for (const [key, member] of Object.entries(value)) {
+    if (target[key] === undefined) target[key] = member;
+    else merge(target[key], member);
+  }
+}
+
+/** The decoded pointers of every internal `$ref` in a transformed subtree (data values left alone). */
+function collectRefs(node: unknown, into: string[]): void {
+  const stack: unknown[] = [node];
+  while (stack.length) {
+    const current = stack.pop();
+    if (Array.isArray(current)) {
+      for (const item of current) if (item && typeof item === 'object') stack.push(item);
+    } else if (current && typeof current === 'object') {
+      for (const key in current) {
+        const value = (current as any)[key];
+        if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) into.push(decodeFragment(value));
+        else if (value && typeof value === 'object' && !NOT_SCHEMA.has(key)) stack.push(value);
+      }
+    }
+  }
+}
+
+function decodeFragment(ref: string): string {
+  try {
+    return decodeURIComponent(ref.slice(1));
+  } catch {
+    return ref.slice(1);
+  }
+}
+
 class SchemaTransformer {
   constructor(
     private readonly source: any,
@@ -39,7 +160,7 @@ class SchemaTransformer {
   }
 
   /** Walks non-schema structure, switching to schema mode at `schema` keys and under `components.schemas`. */
-  private walk(node: any, inComponents: boolean): any {
+  walk(node: any, inComponents: boolean): any {
     if (Array.isArray(node)) return node.map((item) => this.walk(item, false));
     if (!node || typeof node !== 'object') return node;
     const out: any = {};
@@ -56,7 +177,7 @@ class SchemaTransformer {
     return out;
   }
 
-  private schema(schema: any): any {
+  schema(schema: any): any {
     if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return schema;
     // In 3.0 a `$ref` replaces its whole object: siblings are ignored, as the spec says.
     if (this.dialect === '3.0' && typeof schema.$ref === 'string') return { $ref: schema.$ref };
