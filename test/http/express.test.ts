@@ -16,6 +16,7 @@ describe('mounted in Express', () => {
     outer.get('/hello', (_req, res) => void res.send('hi'));
     outer.use(express.json());
     outer.use('/mounted', api.app);
+    outer.get('/after', (req, res) => void res.json({ outerApp: req.app === outer, query: req.query }));
     const server = outer.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -28,6 +29,8 @@ describe('mounted in Express', () => {
       expect(invalid.status).toBe(400);
       expect(invalid.headers.get('content-type')).toBe('application/problem+json');
       expect((await fetch(`${base}/mounted/api/v1/unhandled`)).status).toBe(501);
+      // The outer app's own routes keep Express's request and response (req.app, req.query, res.json) after the API served.
+      expect(await (await fetch(`${base}/after?x=1`)).json()).toEqual({ outerApp: true, query: { x: '1' } });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
