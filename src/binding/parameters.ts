@@ -1,6 +1,6 @@
 // Reading each declared parameter from the request by its location and OpenAPI `style`/`explode`,
 // coercing it to its schema's types and validating it. The plan is built once per operation.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { ViolationDetail } from '../errors';
 import type { ParameterSpec } from '../spec/operations';
 import type { Validator } from '../validation/compiler';
@@ -13,7 +13,8 @@ export interface RawParameters {
   /** Path values as they appeared in the URL (still percent-encoded). */
   path: Record<string, string>;
   query: QueryMap;
-  headers: IncomingHttpHeaders;
+  /** The request itself: its headers are read only by operations that declare header parameters. */
+  request: IncomingMessage;
   cookies: () => Map<string, string>;
 }
 
@@ -182,7 +183,7 @@ function reader(spec: ParameterSpec, shape: Shape, asArray: boolean, asObject: b
       };
     case 'header':
       return (raw) => {
-        const header = raw.headers[name.toLowerCase()];
+        const header = raw.request.headers[name.toLowerCase()];
         if (header === undefined) return undefined;
         const text = Array.isArray(header) ? header.join(',') : header;
         if (asArray || asObject) return fromString(text.split(',').map((p) => p.trim()).join(','), false);

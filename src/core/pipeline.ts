@@ -14,6 +14,7 @@ import { type CompiledOperation, compileOperation, type PrepareContext, type Pre
 import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, successReply } from './respond';
 import type { HandlerContext, ResponseValidationMode } from './types';
 import type { RequestMetrics } from '../observability/metrics';
+import { rawHeader } from './raw-headers';
 
 export interface PipelineOptions {
   router: Router<PreparedOperation>;
@@ -106,7 +107,7 @@ export class Pipeline {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q + 1);
-    const header = request.headers['x-request-id'];
+    const header = rawHeader(request, 'x-request-id');
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
     const exchange: Exchange = { request, url, path, requestId, operationId: undefined, started: logged || this.options.metrics ? performance.now() : 0, logged, done };
     try {
@@ -177,7 +178,7 @@ export class Pipeline {
   private run(op: PreparedOperation, exchange: Exchange, search: string, pathParams: Record<string, string>): void {
     const { request, path } = exchange;
     const ctx = new RequestContext(request, exchange.requestId, op, this.options.log);
-    const accept = request.headers.accept;
+    const accept = rawHeader(request, 'accept');
     let response: OutgoingResponse;
     try {
       const compiled = op.compiled ?? this.compileOnFirstUse(op);
@@ -258,7 +259,7 @@ export class Pipeline {
     const input: Record<string, unknown> = {};
     if (compiled.parameters.length === 0 && !(this.options.rejectUnknownQuery && search)) return input;
     let cookies: Map<string, string> | undefined;
-    const raw: RawParameters = { path: pathParams, query: parseQuery(search), headers: request.headers, cookies: () => (cookies ??= parseCookies(request.headers.cookie)) };
+    const raw: RawParameters = { path: pathParams, query: parseQuery(search), request, cookies: () => (cookies ??= parseCookies(request.headers.cookie)) };
     for (const plan of compiled.parameters) plan.bind(raw, input, errors);
     if (this.options.rejectUnknownQuery) {
       for (const key of raw.query.keys()) {

@@ -159,7 +159,7 @@ export function successReply(replies: ReplyTable, value: unknown): Reply | strin
   }
   const response = replies.success;
   if (!response) return 'the operation declares no success response; return a ctx.reply.<name>() instead';
-  return new Reply(response, statusOf(response.key, 200), value);
+  return new Reply(response, replies.successStatus, value);
 }
 
 /** A Reply for an HttpError: its named or numbered declaration, with a problem body unless one is given. */

@@ -36,6 +36,8 @@ export class ReplyTable {
   /** The response a plain return value goes to: the only 2xx, else `default`; undefined when ambiguous. */
   readonly success?: ResponseSpec;
   readonly successAmbiguous: boolean;
+  /** The status a plain return value is sent with (200 for a `2XX` or `default` success). */
+  readonly successStatus: number;
 
   constructor(readonly responses: ResponseSpec[]) {
     // Earlier declarations win a name; every response keeps its standard status name as well.
@@ -43,6 +45,7 @@ export class ReplyTable {
     const successes = responses.filter((r) => /^2/.test(r.key));
     this.successAmbiguous = successes.length > 1;
     this.success = successes.length === 1 ? successes[0] : successes.length === 0 ? responses.find((r) => r.key === 'default') : undefined;
+    this.successStatus = this.success ? statusOf(this.success.key, 200) : 200;
   }
 
   /** The declaration for a status: exact key, then its range (`4XX`), then `default`. */
