@@ -3,7 +3,14 @@
 // `items[0]=a&items[1]=b` → arrays (OpenAPI leaves arrays in deepObject undefined; Stripe relies on them).
 import { setOwn } from './safe';
 
-/** `[address][city]` → ['address', 'city']; undefined unless the whole rest is brackets. */
+/**
+ * Deepest nesting a bracketed key may ask for. The nested value is built and walked recursively
+ * (arrays, coercion, validation): `a[x][x]…` 10,000 levels deep, a 30 KB key, overflowed the stack.
+ * A deeper key is no bracket path: it stays a literal name (an undeclared field or query key).
+ */
+export const MAX_BRACKET_DEPTH = 32;
+
+/** `[address][city]` → ['address', 'city']; undefined unless the whole rest is brackets (at most MAX_BRACKET_DEPTH). */
 export function bracketPath(rest: string): string[] | undefined {
   if (!rest.startsWith('[')) return undefined;
   const parts: string[] = [];
@@ -11,6 +18,7 @@ export function bracketPath(rest: string): string[] | undefined {
   let end = 0;
   let match: RegExpExecArray | null;
   while ((match = pattern.exec(rest))) {
+    if (parts.length === MAX_BRACKET_DEPTH) return undefined;
     parts.push(match[1]);
     end = pattern.lastIndex;
   }

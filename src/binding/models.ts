@@ -3,6 +3,7 @@
 import type { Handler, HandlerContext, ModelClass } from '../core/types';
 import { camelCase } from '../spec/names';
 import { resolvePointer } from '../spec/pointer';
+import { setOwn } from './safe';
 
 export type Hydrator = (json: unknown) => unknown;
 
@@ -13,7 +14,17 @@ export function construct(Model: ModelClass, json: any, factory?: string): unkno
   if (factory && typeof (Model as any)[factory] === 'function') return (Model as any)[factory](json);
   if (typeof Model.fromJSON === 'function') return Model.fromJSON(json);
   if (typeof Model.build === 'function') return Model.build(json);
-  return Object.assign(new Model(), json);
+  return assignOwn(new Model(), json);
+}
+
+/**
+ * Object.assign without its setter calls: JSON.parse makes `"__proto__"` an own key, and Object.assign
+ * would hand it to the `__proto__` setter, swapping the instance's prototype for the client's object
+ * (the instance stops being a `Model`, and gains whatever the client put there). It stays an own field.
+ */
+function assignOwn<T extends object>(target: T, fields: Record<string, unknown>): T {
+  for (const key of Object.keys(fields)) setOwn(target as Record<string, unknown>, key, fields[key]);
+  return target;
 }
 
 /** Compiles, from a schema, a function that replaces mapped parts of a JSON value with instances; undefined if none. */
@@ -95,7 +106,7 @@ export function bind<M extends ModelClass>(Model: M, rename: Record<string, stri
       if (name === 'body' || value === undefined) continue;
       fields[rename[name] ?? name] = value;
     }
-    const instance = options.mode === 'properties' ? Object.assign(new Model(), fields) : construct(Model, fields, options.factory ?? 'build');
+    const instance = options.mode === 'properties' ? assignOwn(new Model(), fields) : construct(Model, fields, options.factory ?? 'build');
     return handler({ ...(input as object), [key]: instance }, ctx);
   };
   (bound as any)[BINDING] = { Model, rename, options, handler } satisfies Binding;

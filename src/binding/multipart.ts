@@ -115,13 +115,18 @@ export function parseMultipart(request: IncomingMessage, shape: Shape, jsonField
   });
 }
 
-/** The body as the validator sees it: each file stands as its file name (schemas declare files as binary strings). */
-export function forValidation(value: unknown): unknown {
+/**
+ * The body as the validator sees it: each file stands as its file name (schemas declare files as binary strings).
+ * Files are parts (depth 1) or repeated parts (depth 2); deeper values are a JSON part's own, left as they
+ * are, so a JSON part nested 10,000 levels cannot overflow the stack here.
+ */
+export function forValidation(value: unknown, depth = 0): unknown {
   if (isUploadedFile(value)) return value.filename ?? '';
-  if (Array.isArray(value)) return value.map(forValidation);
+  if (depth >= 2) return value;
+  if (Array.isArray(value)) return value.map((item) => forValidation(item, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, member] of Object.entries(value)) setOwn(out, key, forValidation(member));
+    for (const [key, member] of Object.entries(value)) setOwn(out, key, forValidation(member, depth + 1));
     return out;
   }
   return value;

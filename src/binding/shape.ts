@@ -7,6 +7,7 @@ export interface Shape {
   /** Candidate JSON types, in the order a string should be tried against them. */
   types: string[];
   items?: Shape;
+  /** Without a prototype (see `propertyMap`): looked up by keys a client chose. */
   properties?: Record<string, Shape>;
   additionalProperties?: Shape | boolean;
   default?: unknown;
@@ -16,6 +17,16 @@ export interface Shape {
 }
 
 const ANY: Shape = { types: [], hasDefault: false };
+
+/**
+ * Property shapes are looked up by names a client chose (`filter[constructor]`, a form field or a
+ * multipart part named `__proto__`): a map with no prototype answers undefined for those instead of
+ * Object.prototype's members, which are no shapes (they crashed coercion: a 500, or an uncaught
+ * exception in a multipart parser callback).
+ */
+function propertyMap(...sources: Array<Record<string, Shape> | undefined>): Record<string, Shape> {
+  return Object.assign(Object.create(null) as Record<string, Shape>, ...sources);
+}
 
 export class ShapeReader {
   private readonly memo = new Map<object, Shape>();
@@ -54,7 +65,7 @@ export class ShapeReader {
         if (key === 'allOf' && types.length) continue;
         types.push(...inner.types);
         shape.items ??= inner.items;
-        shape.properties = inner.properties ? { ...inner.properties, ...shape.properties } : shape.properties;
+        shape.properties = inner.properties ? propertyMap(inner.properties, shape.properties) : shape.properties;
         if (!shape.hasDefault && inner.hasDefault) Object.assign(shape, { default: inner.default, hasDefault: true });
       }
     }
@@ -67,7 +78,7 @@ export class ShapeReader {
     if (types.length) shape.types = [...new Set([...shape.types, ...types])];
     if (schema.items && typeof schema.items === 'object' && !Array.isArray(schema.items)) shape.items = this.shape(schema.items, depth + 1);
     if (schema.properties && typeof schema.properties === 'object') {
-      const properties: Record<string, Shape> = { ...shape.properties };
+      const properties = propertyMap(shape.properties);
       for (const [name, property] of Object.entries(schema.properties)) properties[name] = this.shape(property, depth + 1);
       shape.properties = properties;
     }
@@ -116,15 +127,23 @@ export function coerceScalar(raw: string, shape: Shape): unknown {
   return raw;
 }
 
+/**
+ * Below this depth values are left as they are. Values split from URLs and forms are at most
+ * MAX_BRACKET_DEPTH (brackets.ts) deep; deeper ones are JSON a client sent in a form or multipart
+ * field, which can nest 10,000 levels and would overflow the stack here.
+ */
+const MAX_COERCE_DEPTH = 64;
+
 /** Coerces every string leaf of an already-split value (array items, object members) by its shape. */
-export function coerceDeep(value: unknown, shape: Shape): unknown {
+export function coerceDeep(value: unknown, shape: Shape, depth = 0): unknown {
   if (typeof value === 'string') return coerceScalar(value, shape);
-  if (Array.isArray(value)) return value.map((item) => coerceDeep(item, shape.items ?? ANY));
+  if (depth > MAX_COERCE_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((item) => coerceDeep(item, shape.items ?? ANY, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, member] of Object.entries(value)) {
       const memberShape = shape.properties?.[key] ?? (typeof shape.additionalProperties === 'object' ? shape.additionalProperties : ANY);
-      setOwn(out, key, coerceDeep(member, memberShape));
+      setOwn(out, key, coerceDeep(member, memberShape, depth + 1));
     }
     return out;
   }
