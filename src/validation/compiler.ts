@@ -99,7 +99,12 @@ export class SchemaCompiler {
         // Errors carry their schema, so a discriminator's failed branch can be named.
         verbose: true,
         discriminator: false,
-        code: { regExp: patternEngine(riskyPattern) as any },
+        // A referenced schema is compiled once, as its own function, instead of being inlined at every
+        // `$ref` to it; and the generated code is not rewritten by Ajv's optimizer. Both cut compile
+        // time and memory several-fold on large documents (GitHub's, eager: 6.6 s -> 2.9 s, 400 -> 216 MB)
+        // and validation is no slower: V8 optimizes the small functions better than one huge one.
+        inlineRefs: false,
+        code: { regExp: patternEngine(riskyPattern) as any, optimize: false },
         logger: { log: () => {}, warn: (...args: unknown[]) => warn(args.join(' ')), error: (...args: unknown[]) => warn(args.join(' ')) },
       };
       const ajv = dialect === '3.1' ? new Ajv2020(options) : new Ajv(options);
