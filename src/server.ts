@@ -131,7 +131,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   if ((options.compile ?? 'eager') === 'eager') {
     const step = Math.max(1, Math.floor(prepared.length / 20));
     prepared.forEach((op, i) => {
-      compileOperation(op, context);
+      compileOperation(op, context, true);
       if (options.onCompileProgress && (i % step === 0 || i === prepared.length - 1)) options.onCompileProgress(i + 1, prepared.length);
     });
   }

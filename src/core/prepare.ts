@@ -82,8 +82,12 @@ function withBindingResolved(handler: Handler, spec: OperationSpec): Handler {
   return bind(binding.Model as ModelClass, rename, binding.handler, binding.options);
 }
 
-/** Compiles an operation's validators; a schema Ajv cannot compile is a startup error naming its pointer. */
-export function compileOperation(op: PreparedOperation, context: PrepareContext): CompiledOperation {
+/**
+ * Compiles an operation's validators; a schema Ajv cannot compile is a startup error naming its pointer.
+ * Response validators are compiled per response when it is first sent, or all now with `allResponses`
+ * (eager mode): one shared error response can reach most of a large document (Stripe's `error`).
+ */
+export function compileOperation(op: PreparedOperation, context: PrepareContext, allResponses = false): CompiledOperation {
   if (op.compiled) return op.compiled;
   const { spec } = op;
   const where = { method: spec.method, path: spec.path, operationId: spec.operationId };
@@ -108,24 +112,42 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext)
   // Looked up per response: by declaration, then by media type as declared (or its essence) or header name.
   const bodyValidators = new Map<ResponseSpec, Map<string, Validator | undefined>>();
   const headerValidators = new Map<ResponseSpec, Map<string, Validator | undefined>>();
-  for (const response of spec.responses) {
+  // After startup a schema that does not compile cannot check what is sent: every response is refused (fail closed).
+  const responseValidator = (pointer: string): Validator => {
+    if (allResponses) return validator('response', pointer);
+    try {
+      return validator('response', pointer);
+    } catch (error) {
+      const message = `cannot be checked: the schema at #${pointer} does not compile (${(error as StartupError).problems?.[0]?.message ?? (error as Error).message})`;
+      return () => [{ pointer: '', message }];
+    }
+  };
+  const compileResponse = (response: ResponseSpec) => {
     const bodies = new Map<string, Validator | undefined>();
     for (const media of response.content) {
-      const validate = media.schemaPointer ? validator('response', media.schemaPointer) : undefined;
+      const validate = media.schemaPointer ? responseValidator(media.schemaPointer) : undefined;
       bodies.set(media.mediaType, validate);
       if (!bodies.has(essence(media.mediaType))) bodies.set(essence(media.mediaType), validate);
     }
     bodyValidators.set(response, bodies);
     const headers = new Map<string, Validator | undefined>();
-    for (const header of response.headers) headers.set(header.name, header.schemaPointer ? validator('response', header.schemaPointer) : undefined);
+    for (const header of response.headers) headers.set(header.name, header.schemaPointer ? responseValidator(header.schemaPointer) : undefined);
     headerValidators.set(response, headers);
-  }
+  };
+  if (allResponses) spec.responses.forEach(compileResponse);
   const checks: ResponseChecks = {
     body: (response: ResponseSpec, mediaType: string) => {
-      const bodies = bodyValidators.get(response);
-      return bodies?.get(mediaType) ?? bodies?.get(essence(mediaType));
+      let bodies = bodyValidators.get(response);
+      if (!bodies) {
+        compileResponse(response);
+        bodies = bodyValidators.get(response)!;
+      }
+      return bodies.get(mediaType) ?? bodies.get(essence(mediaType));
     },
-    header: (response: ResponseSpec, name: string) => headerValidators.get(response)?.get(name),
+    header: (response: ResponseSpec, name: string) => {
+      if (!headerValidators.has(response)) compileResponse(response);
+      return headerValidators.get(response)!.get(name);
+    },
   };
   op.compiled = { parameters, query: queryKeys(spec, context), body, hydrators, checks };
   return op.compiled;

@@ -79,6 +79,39 @@ describe('handlers and startup', () => {
     }
   });
 
+  it('in lazy mode, compiles a response schema when that response is first sent: one that cannot compile refuses only that response', async () => {
+    const spec = {
+      openapi: '3.0.3',
+      info: { title: 'broken error schema', version: '1' },
+      paths: {
+        '/pets': {
+          get: {
+            operationId: 'listPets',
+            responses: {
+              '200': { description: 'ok', content: { 'application/json': { schema: { type: 'array', items: { type: 'string' } } } } },
+              '404': { description: 'none', content: { 'application/json': { schema: { $ref: '#/components/schemas/Missing' } } } },
+            },
+          },
+        },
+      },
+    };
+    let found = true;
+    const handlers = { listPets: (_input: unknown, ctx: any) => (found ? ['rex'] : ctx.reply.notFound({ code: 1 })) };
+    const api = await start({ spec, handlers, compile: 'lazy' });
+    try {
+      expect((await api.request('GET', '/pets')).json).toEqual(['rex']);
+      found = false;
+      const answer = await api.request('GET', '/pets');
+      expect(answer.status).toBe(500);
+      expect(answer.json.detail).toMatch(/cannot be checked: the schema at #\/paths\/~1pets\/get\/responses\/404\/content\/application~1json\/schema does not compile/);
+    } finally {
+      await api.close();
+    }
+    const eager: StartupError = await createServer({ spec, handlers, ...quiet }).catch((e) => e);
+    expect(eager).toBeInstanceOf(StartupError);
+    expect(eager.problems[0]).toMatchObject({ operationId: 'listPets', pointer: '/paths/~1pets/get/responses/404/content/application~1json/schema' });
+  });
+
   it('refuses a security scheme that has no check', async () => {
     const error: StartupError = await createServer({
       spec: path.join(__dirname, '../fixtures/security/openapi.yaml'),
