@@ -2,7 +2,9 @@
 #   start_ci_postgres   installs Debian's postgresql when no pg_ctl is under /usr/lib/postgresql/*/bin,
 #                       creates a cluster in a temp dir (as the `postgres` user when run as root),
 #                       trust auth on 127.0.0.1 only, starts it on a free port and exports
-#                       TEST_DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres
+#                       TEST_DATABASE_URL=postgres://postgres@127.0.0.1:PORT/postgres, and TEST_PG_BIN
+#                       (the directory of initdb/pg_ctl: db-outage.test.ts makes a cluster of its own
+#                       with them, to stop and restart without disturbing the suites sharing this one)
 #   stop_ci_postgres    stops it and removes the temp dir (safe to call twice, or before a start)
 # .ci/run uses it; by hand: `source test/store/ci-postgres.sh && start_ci_postgres && npx jest test/store`.
 # TEST_DATABASE_URL rather than DATABASE_URL, so that only the store suite uses it: every other
@@ -33,6 +35,7 @@ start_ci_postgres() {
   _ci_pg_as_owner "$CI_PG_BIN/pg_ctl" -D "$CI_PG_DIR/data" -l "$CI_PG_DIR/server.log" -w -t 60 \
     -o "-p $port -h 127.0.0.1 -k $CI_PG_DIR -c max_connections=200" start >/dev/null
   export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  export TEST_PG_BIN="$CI_PG_BIN"
   echo "ci-postgres: $("$CI_PG_BIN/postgres" --version) at $TEST_DATABASE_URL (data in $CI_PG_DIR)"
 }
 
