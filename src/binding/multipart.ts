@@ -32,12 +32,15 @@ export function isUploadedFile(value: unknown): value is UploadedFile {
   return !!value && typeof value === 'object' && Buffer.isBuffer((value as UploadedFile).content) && typeof (value as UploadedFile).field === 'string';
 }
 
+/** Most parts (fields and files) one body may have. */
+const MAX_PARTS = 1000;
+
 /** Reads the parts; fields per `shape` (an array property collects repeated parts), JSON-encoded parts parsed. */
 export function parseMultipart(request: IncomingMessage, shape: Shape, jsonFields: Set<string>, limits: MultipartLimits): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers, limits: { fileSize: limits.fileSize, files: limits.files, fields: 1000, parts: 1000 } });
+      parser = busboy({ headers: request.headers, limits: { fileSize: limits.fileSize, files: limits.files, fields: MAX_PARTS, parts: MAX_PARTS } });
     } catch (error) {
       reject(HttpError.of('malformedBody', `the multipart body cannot be read: ${(error as Error).message}`, { errors: [{ in: 'body', pointer: '', message: 'is not valid multipart/form-data' }] }));
       return;
@@ -107,6 +110,10 @@ export function parseMultipart(request: IncomingMessage, shape: Shape, jsonField
       });
     });
     parser.on('filesLimit', () => tooLarge(`more than ${limits.files} files`));
+    // Past these busboy drops further parts without a word: a part sent after them (a required file)
+    // would be reported missing, and the handler would get a truncated body. Refuse the body instead.
+    parser.on('fieldsLimit', () => tooLarge(`more than ${MAX_PARTS} fields`));
+    parser.on('partsLimit', () => tooLarge(`more than ${MAX_PARTS} parts`));
     parser.on('error', (error: Error) => fail(HttpError.of('malformedBody', `the multipart body cannot be read: ${error.message}`, { errors: [{ in: 'body', pointer: '', message: 'is not valid multipart/form-data' }] })));
     parser.on('close', () => {
       if (!failed) resolve(out);
