@@ -167,7 +167,7 @@ describe('serve --workers: a worker killed under load', () => {
     // Both workers answering (new connections are handed out round-robin: probe until both pids answer).
     const answered = new Set<number>();
     const [a, b] = await until('two workers answering', async () => {
-      const pid = await fetch(`${base}/whoami`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(2000) }).then((r) => r.json().then((j: { pid: number }) => j.pid), () => undefined);
+      const pid = await fetch(`${base}/whoami`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(2000) }).then((r) => r.json().then((j) => (j as { pid: number }).pid), () => undefined);
       if (pid) answered.add(pid);
       const workers = pool();
       return workers.length === 2 && workers.every((w) => answered.has(w)) ? workers : undefined;
