@@ -118,6 +118,9 @@ const FORM_DELIMITERS: Record<string, string> = { form: ',', spaceDelimited: ' '
  */
 function parseFormBody(text: string, shape: Shape, encoding: Encoding): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // JSON-encoded fields are typed already: kept apart from coercion, which would turn a JSON string
+  // "true" into true (and walk a client's JSON however deep it is).
+  const json: Record<string, unknown> = {};
   // Bracketed keys of object or array properties (deepObject encoding, or Stripe's style) nest.
   const deep: Record<string, unknown> = {};
   let nested = false;
@@ -141,7 +144,7 @@ function parseFormBody(text: string, shape: Shape, encoding: Encoding): Record<s
     const rule = encoding[key] ?? {};
     if (rule.contentType && /json/i.test(rule.contentType)) {
       try {
-        setOwn(out, key, JSON.parse(values[0]));
+        setOwn(json, key, JSON.parse(values[0]));
       } catch {
         throw HttpError.of('malformedBody', `form field "${key}" is not valid JSON`, { errors: [{ in: 'body', pointer: `/${key}`, message: 'is not valid JSON' }] });
       }
@@ -155,5 +158,7 @@ function parseFormBody(text: string, shape: Shape, encoding: Encoding): Record<s
     else setOwn(out, key, isArray || (!property && values.length > 1) ? values : values[0]);
   }
   if (nested) for (const [owner, members] of Object.entries(indexedToArrays(deep) as Record<string, unknown>)) setOwn(out, owner, members);
-  return coerceDeep(out, shape) as Record<string, unknown>;
+  const coerced = coerceDeep(out, shape) as Record<string, unknown>;
+  for (const key of Object.keys(json)) setOwn(coerced, key, json[key]);
+  return coerced;
 }

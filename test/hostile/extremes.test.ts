@@ -112,6 +112,13 @@ describe('JSON nested 10,000 levels', () => {
     expect(multipart.status).toBe(200);
   });
 
+  it('a JSON-encoded form field is JSON: its strings are not coerced to the schema\'s types', async () => {
+    // Coerced before: {"ok":"true"} reached the handler as { ok: true }.
+    const answer = await sound({ method: 'POST', target: '/forms', headers: [FORM_TYPE], body: `name=a&meta=${encodeURIComponent('{"ok":"true"}')}` });
+    expect(answer.status).toBe(400);
+    expect(errorsOf(answer)).toEqual([expect.objectContaining({ in: 'body', pointer: '/meta/ok' })]);
+  });
+
   // Bracket keys 10,000 levels deep overflowed the stack building the nested value: 500.
   it('as bracketed form keys (where[a][a]…, tags[][]…) is not a 5xx', async () => {
     for (const key of [`where${'[a]'.repeat(10_000)}`, `tags${'[]'.repeat(10_000)}`, `zz${'[0]'.repeat(10_000)}`]) {
