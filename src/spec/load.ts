@@ -34,9 +34,9 @@ export async function loadSpec(spec: string | object): Promise<LoadedSpec> {
     return { document, dialect: dialectOf(document, undefined) };
   }
   const file = path.resolve(spec);
-  const parsed = parseFile(file) as OpenApiDocument;
+  const { parsed, text } = parseFile(file);
   const dialect = dialectOf(parsed, file);
-  const document = hasExternalRef(parsed) ? await bundleFile(file, parsed) : parsed;
+  const document = !onlyLocalRefs(text) && hasExternalRef(parsed) ? await bundleFile(file, parsed as object) : (parsed as OpenApiDocument);
   return { document, file, dialect };
 }
 
@@ -46,7 +46,7 @@ export async function loadSpec(spec: string | object): Promise<LoadedSpec> {
  */
 const OPENAPI_YAML = yaml.CORE_SCHEMA.extend({ implicit: [(yaml as any).types.merge] });
 
-function parseFile(file: string): unknown {
+function parseFile(file: string): { parsed: unknown; text: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -55,8 +55,8 @@ function parseFile(file: string): unknown {
   }
   try {
     // JSON.parse is several times faster than the YAML parser on large JSON documents.
-    if (file.endsWith('.json')) return JSON.parse(text);
-    return yaml.load(text, { filename: file, schema: OPENAPI_YAML });
+    if (file.endsWith('.json')) return { parsed: JSON.parse(text), text };
+    return { parsed: yaml.load(text, { filename: file, schema: OPENAPI_YAML }), text };
   } catch (error) {
     throw new StartupError(`Cannot parse the OpenAPI document ${file}: ${(error as Error).message}`);
   }
@@ -75,6 +75,27 @@ function dialectOf(document: any, file: string | undefined): Dialect {
   if (/^3\.0\.\d+/.test(version)) return '3.0';
   if (/^3\.[12]\.\d+/.test(version)) return '3.1';
   throw new StartupError(`${where}#/openapi: unsupported OpenAPI version "${version}" (supported: 3.0.x, 3.1.x)`);
+}
+
+/**
+ * `$ref` written as a key whose value starts `#/`: quoted (`"$ref": "#/…"`, `$ref: '#/…'`) or as a YAML
+ * block scalar (`$ref: >-` then `#/…` on the next line, as Stripe writes long ones). An unquoted `#` in
+ * YAML starts a comment, so it does not count.
+ */
+const LOCAL_REF = /\$ref['"]?[ \t]*:[ \t]*(?:['"]|[>|][-+]?[ \t]*\r?\n[ \t]+)#\//y;
+
+/**
+ * True when every `$ref` in the file's text is a key whose value is `#/…` on the same line: then no
+ * `$ref` leaves the file, and the walk of the parsed document (65 ms on GitHub's) is not needed.
+ * Conservative: a `$ref` anywhere else (in a description, a flow key, an escaped key) says "maybe".
+ */
+function onlyLocalRefs(text: string): boolean {
+  if (/\\(?:u0024|x24|U00000024)/.test(text)) return false;
+  for (let at = text.indexOf('$ref'); at !== -1; at = text.indexOf('$ref', at + 4)) {
+    LOCAL_REF.lastIndex = at;
+    if (!LOCAL_REF.test(text)) return false;
+  }
+  return true;
 }
 
 /** True when some `$ref` leaves the file; only then is the (slower) multi-file bundler needed. */

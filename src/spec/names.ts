@@ -7,6 +7,15 @@ import { STATUS_CODES } from 'node:http';
  * Words are split on anything that is not a letter or digit; an all-capitals word counts as one word.
  */
 export function camelCase(name: string): string {
+  let known = camelCased.get(name);
+  if (known === undefined) camelCased.set(name, (known = toCamelCase(name)));
+  return known;
+}
+
+/** Large documents repeat the same few hundred names thousands of times (shared parameters, statuses). */
+const camelCased = new Map<string, string>();
+
+function toCamelCase(name: string): string {
   // Comparison suffixes carry meaning (Twilio's `StartTime<` and `StartTime>`): spell them as words.
   const spelled = name.replace(/<=/g, '_lte').replace(/>=/g, '_gte').replace(/</g, '_lt').replace(/>/g, '_gt');
   const words = spelled.split(/[^A-Za-z0-9]+/).filter(Boolean);

@@ -1,11 +1,12 @@
 // RFC 6901 JSON pointers: building them for error messages and following them inside a document.
 
 export function escapeToken(token: string | number): string {
-  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
+  const text = String(token);
+  return text.includes('~') || text.includes('/') ? text.replace(/~/g, '~0').replace(/\//g, '~1') : text;
 }
 
 export function unescapeToken(token: string): string {
-  return token.replace(/~1/g, '/').replace(/~0/g, '~');
+  return token.includes('~') ? token.replace(/~1/g, '/').replace(/~0/g, '~') : token;
 }
 
 export function pointer(...tokens: Array<string | number>): string {
@@ -19,7 +20,7 @@ export function resolvePointer(root: unknown, ref: string): unknown {
   let node: any = root;
   for (const raw of path.split('/').slice(1)) {
     if (node === null || typeof node !== 'object') return undefined;
-    node = node[unescapeToken(decodeURIComponent(raw))];
+    node = node[unescapeToken(raw.includes('%') ? decodeURIComponent(raw) : raw)];
   }
   return node;
 }
