@@ -77,6 +77,17 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   const detail = status === 408 ? 'the request was not received in time' : status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP';
+  writeProblem(socket, status, detail);
+}
+
+/** CONNECT is no operation of any document; unanswered, node would drop the connection without a word. */
+function answerConnect(_request: IncomingMessage, socket: Duplex): void {
+  if (socket.writable) writeProblem(socket, 405, 'CONNECT is not served');
+  else socket.destroy();
+}
+
+/** A problem+json response written straight to a socket node's parser has given up on, then closed. */
+function writeProblem(socket: Duplex, status: number, detail: string): void {
   const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
@@ -204,10 +215,13 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
           requestTimeout,
           headersTimeout: Math.min(10_000, requestTimeout),
           connectionsCheckingInterval: Math.max(100, Math.min(1_000, requestTimeout / 2)),
+          // The pipeline answers a missing Host with a problem naming it; node's own answer has no body.
+          requireHostHeader: false,
         },
         handler,
       );
       server.on('clientError', answerClientError);
+      server.on('connect', answerConnect);
       return new Promise<Listening>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

@@ -196,6 +196,13 @@ function reader(spec: ParameterSpec, shape: Shape, asArray: boolean, asObject: b
       };
     case 'query':
     default:
+      // A `content` parameter is one document under its own name, whatever its schema's type.
+      if (contentJson) {
+        return (raw) => {
+          const values = raw.query.get(name);
+          return values === undefined ? undefined : fromString(values[0], true);
+        };
+      }
       if (style === 'deepObject') return (raw) => readDeepObject(raw.query, name, shape);
       if (asObject && explode) {
         // Exploded form objects: each property is its own query key.

@@ -103,7 +103,7 @@ export class Pipeline {
    */
   handle(request: IncomingMessage, done: (response: OutgoingResponse) => void): void {
     const logged = this.options.log.isLevelEnabled('info');
-    const url = request.url ?? '/';
+    const url = originForm(request.url ?? '/');
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q + 1);
@@ -111,6 +111,12 @@ export class Pipeline {
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
     const exchange: Exchange = { request, url, path, requestId, operationId: undefined, started: logged || this.options.metrics ? performance.now() : 0, logged, done };
     try {
+      if (request.httpVersionMinor === 1 && request.httpVersionMajor === 1 && rawHeader(request, 'host') === undefined) {
+        // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (the standalone server leaves this to us).
+        const error = HttpError.of('validationFailed', 'header "Host" is required in HTTP/1.1', { errors: [{ in: 'header', name: 'Host', message: 'is required' }] });
+        this.complete(exchange, plainProblem(problemBody(error, 400, path, false)));
+        return;
+      }
       const routed = this.route(request.method ?? 'GET', path);
       if (routed.kind === 'found') {
         exchange.operationId = routed.store.info.operationId;
@@ -363,7 +369,16 @@ export class Pipeline {
     }
     const mode = this.options.responseValidation;
     const compiled = op.compiled!;
-    const { response, violations } = render(op.replies, compiled.checks, reply, accept, mode !== 'off');
+    let rendered: ReturnType<typeof render>;
+    try {
+      rendered = render(op.replies, compiled.checks, reply, accept, mode !== 'off');
+    } catch (error) {
+      // The handler returned, but its value cannot be written (a cycle, a BigInt, nesting past the stack).
+      ctx.log.error({ err: error }, `response of ${op.info.operationId} cannot be serialised`);
+      const detail = this.options.production ? undefined : `${op.info.operationId}: the response cannot be serialised: ${(error as Error)?.message ?? String(error)}`;
+      return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
+    }
+    const { response, violations } = rendered;
     if (violations.length === 0 || mode === 'off') return response;
     if (mode === 'warn') {
       this.options.metrics?.responseInvalid(op.info.operationId);
@@ -416,6 +431,15 @@ function stringHeaders(error: HttpError): Record<string, string | string[]> {
 function withHeaders(response: OutgoingResponse, error: HttpError): OutgoingResponse {
   Object.assign(response.headers, stringHeaders(error));
   return response;
+}
+
+/** `http://host/a?b` (absolute-form, which RFC 9112 §3.2.2 says a server must accept) → `/a?b`. */
+function originForm(url: string): string {
+  if (url.charCodeAt(0) === 47 /* / */) return url;
+  const scheme = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (!scheme) return url;
+  const rest = url.slice(scheme[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

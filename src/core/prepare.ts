@@ -161,7 +161,7 @@ function queryKeys(spec: OperationSpec, context: PrepareContext): QueryKeys {
     names.add(p.name);
     if (p.style === 'deepObject') prefixes.push(`${p.name}[`);
     const shape = context.shapes.shape(p.schema);
-    if (p.explode && shape.types.includes('object')) for (const member of Object.keys(shape.properties ?? {})) names.add(member);
+    if (p.explode && !p.contentType && shape.types.includes('object')) for (const member of Object.keys(shape.properties ?? {})) names.add(member);
   }
   // An API key sent in the query is declared by the security scheme, not as a parameter.
   for (const requirement of spec.security) {

@@ -139,11 +139,9 @@ describe('a query parameter declared with content: application/json', () => {
   const base = '/styles/1/red/x=1/.1/;x=1/;list=';
   const headers: Array<[string, string]> = [['X-Count', '1'], ['Cookie', 'session=abcd']];
 
-  // BUG (src/binding/parameters.ts, reader()): `where` has `content: application/json` and an object
-  // schema; the query reader takes the "exploded form object" branch (style form, explode true by
-  // default) before looking at `contentType`, so `?where=%7B%22x%22%3A1%7D` is never bound (and
-  // never validated: invalid JSON passes) while `?x=1` binds where = { x: 1 }.
-  test.failing('is parsed as JSON and validated (bug: read as an exploded form object)', async () => {
+  // Found by this suite: the query reader took the "exploded form object" branch (style form, explode
+  // true by default) before looking at `content`, so `?where=…` was never bound while `?x=1` was.
+  it('is parsed as JSON and validated, not read as an exploded form object', async () => {
     const valid = await sound(stylesPort, { method: 'GET', target: `${base}?where=${encodeURIComponent('{"x":3,"y":4}')}`, headers });
     expect(valid.json.input.where).toEqual({ x: 3, y: 4 });
     const broken = await sound(stylesPort, { method: 'GET', target: `${base}?where=%7B`, headers });

@@ -335,6 +335,26 @@ describe('the runtime core on a real server', () => {
       }
     });
 
+    it('answers a value that cannot be serialised with 500 saying so (not that the handler threw), and keeps serving', async () => {
+      const circular: Record<string, unknown> = { id: 1 };
+      circular.self = circular;
+      let calls = 0;
+      // First a value with a cycle, then a promise of one with a BigInt.
+      const getNotes = () => (calls++ === 0 ? circular : Promise.resolve({ big: 10n }));
+      const odd = await start({ spec: SPEC, missingHandlers: 'notImplemented', handlers: { ...makeHandlers([]), getNotes } });
+      try {
+        for (const url of ['/api/v1/notes', '/api/v1/notes']) {
+          const answer = await odd.request('GET', url);
+          expect(answer.status).toBe(500);
+          expect(answer.json.detail).toMatch(/the response cannot be serialised/);
+          expect(answer.json.detail).not.toMatch(/threw/);
+        }
+        expect((await odd.request('GET', '/api/v1/items')).status).toBe(200);
+      } finally {
+        await odd.close();
+      }
+    });
+
     it('sends the response anyway under warn, and skips the check under off', async () => {
       for (const mode of ['warn', 'off'] as const) {
         const lenient = await start({ spec: SPEC, handlers: makeHandlers([]), missingHandlers: 'notImplemented', responseValidation: mode });
