@@ -5,7 +5,6 @@
 import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { RE2 } from 're2-wasm';
 import isSafeRegex from 'safe-regex2';
 import type { Dialect } from '../spec/load';
 import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, LazyDocument, transformDocument, type Direction } from './transform';
@@ -48,6 +47,8 @@ export function patternEngine(warn: (message: string) => void): { (pattern: stri
     }
     if (isSafeRegex(native)) return native;
     try {
+      // Loaded on the first risky pattern only (25 ms of module loading otherwise spent at every start).
+      const { RE2 } = require('re2-wasm') as typeof import('re2-wasm');
       return new RE2(pattern, flags.includes('u') ? flags : `${flags}u`);
     } catch (error) {
       warn(`pattern ${JSON.stringify(pattern)} may backtrack catastrophically and RE2 cannot run it (${(error as Error).message}); it runs on the backtracking engine`);
