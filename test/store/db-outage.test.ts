@@ -1,6 +1,7 @@
 // The database goes away mid-traffic (issue 8): `specbind serve` runs the bundled API on a real
 // PostgreSQL cluster (DATABASE_URL) under continuous traffic; the cluster is really stopped
-// (`pg_ctl stop -m fast`), then started again on the same port and data directory. Requests that need
+// (`pg_ctl stop`, fast: sessions terminated; immediate: a crash, WAL replayed at the next start), then
+// started again on the same port and data directory. Requests that need
 // the database answer 503 problem+json while it is gone and /readyz turns false; requests that do not
 // keep answering 200; the process neither crashes nor restarts; once the cluster is back the same
 // process answers 2xx and /readyz true, and every write acknowledged before (or during) the run is there.
@@ -182,7 +183,7 @@ const KINDS = [
 ] as const;
 
 /** `concurrency` clients, each sending the kinds in turn, back to back, until stopped. */
-function traffic(base: string, concurrency: number) {
+function traffic(base: string, concurrency: number, prefix: string) {
   const log: Exchange[] = [];
   const t0 = performance.now();
   const now = () => performance.now() - t0;
@@ -196,9 +197,9 @@ function traffic(base: string, concurrency: number) {
       try {
         let reply: Reply;
         if (kind.startsWith('POST')) {
-          exchange.wrote = `during-${n}`;
+          exchange.wrote = `${prefix}during-${n}`;
           reply = await request(base, 'POST', '/templates', { name: exchange.wrote, 'image-source': 'binder/outage' });
-        } else if (kind === 'GET /templates/{name}') reply = await get(base, `/templates/before-${n % 5}`);
+        } else if (kind === 'GET /templates/{name}') reply = await get(base, `/templates/${prefix}before-${n % 5}`);
         else if (kind === 'GET /health') reply = await get(base, '/health');
         else if (kind === 'GET /builds') reply = await get(base, '/builds');
         else if (kind.startsWith('GET /person')) reply = await get(base, '/person/fred');
@@ -232,21 +233,25 @@ withCluster('the database goes away mid-traffic (a real PostgreSQL cluster, stop
     await cluster.init();
     cluster.start();
   }, 90_000);
-  afterAll(async () => {
-    if (server && server.child.exitCode === null) {
+  afterEach(async () => {
+    if (server && server.child.exitCode === null && server.child.signalCode === null) {
       server.child.kill('SIGKILL');
       await new Promise((r) => server!.child.once('exit', r));
     }
-    cluster?.destroy();
   });
+  afterAll(() => cluster?.destroy());
 
-  test('503 problem+json and /readyz false while it is down, the same process recovers when it is back, nothing acknowledged is lost', async () => {
+  test.each([
+    ['fast', 'sessions terminated, as a restart or failover does'],
+    ['immediate', 'a crash: no shutdown checkpoint, WAL replayed at the next start'],
+  ] as const)('pg_ctl stop -m %s (%s): 503 problem+json and /readyz false while it is down, the same process recovers when it is back, nothing acknowledged is lost', async (mode) => {
+    const prefix = `${mode}-`;
     server = await serve(cluster.url);
     const { url } = server;
     const pid = server.child.pid;
-    for (let i = 0; i < 5; i++) expect((await request(url, 'POST', '/templates', { name: `before-${i}`, 'image-source': 'binder/before' })).status).toBe(201);
+    for (let i = 0; i < 5; i++) expect((await request(url, 'POST', '/templates', { name: `${prefix}before-${i}`, 'image-source': 'binder/before' })).status).toBe(201);
 
-    const load = traffic(url, 4);
+    const load = traffic(url, 4, prefix);
     const readiness: Array<{ t: number; status: number }> = [];
     let probing = true;
     const prober = (async () => {
@@ -265,7 +270,7 @@ withCluster('the database goes away mid-traffic (a real PostgreSQL cluster, stop
       await phase('traffic with the database up', 0, 1000, (s) => s >= 200 && s < 300);
 
       timeline.stopRequested = load.now();
-      cluster.stop('fast');
+      cluster.stop(mode);
       timeline.stopped = load.now();
       timeline.first503 = await until('a 503 from an operation that needs the database', async () => load.log.find((e) => e.needsDb && e.status === 503)?.answered, 15_000, () => JSON.stringify(load.log.slice(-10)));
       timeline.readyzFalse = await until('/readyz 503', async () => readiness.find((r) => r.t >= timeline.stopRequested && r.status === 503)?.t, 15_000);
@@ -314,15 +319,15 @@ withCluster('the database goes away mid-traffic (a real PostgreSQL cluster, stop
     const names = new Set<string>(listed.json.map((t: { name: string }) => t.name));
     const acknowledged = log.filter((e) => e.wrote && e.status === 201).map((e) => e.wrote!);
     expect(acknowledged.length).toBeGreaterThan(10);
-    expect([...Array.from({ length: 5 }, (_, i) => `before-${i}`), ...acknowledged].filter((name) => !names.has(name))).toEqual([]);
-    expect((await get(url, '/templates/before-0')).json).toMatchObject({ name: 'before-0', 'image-source': 'binder/before' });
+    expect([...Array.from({ length: 5 }, (_, i) => `${prefix}before-${i}`), ...acknowledged].filter((name) => !names.has(name))).toEqual([]);
+    expect((await get(url, `/templates/${prefix}before-0`)).json).toMatchObject({ name: `${prefix}before-0`, 'image-source': 'binder/before' });
 
     const ms = (x: number) => Math.round(x);
     const counts = (list: Exchange[]) => Object.entries(list.reduce<Record<string, number>>((acc, e) => ((acc[e.status] = (acc[e.status] ?? 0) + 1), acc), {})).map(([s, n]) => `${s}×${n}`).join(' ');
     console.log(
       [
-        `database outage timeline (ms since the traffic began; 4 clients, ${log.length} requests: ${counts(log)}):`,
-        `  pg_ctl stop -m fast ${ms(timeline.stopRequested)} → ${ms(timeline.stopped)} (${ms(timeline.stopped - timeline.stopRequested)} ms)`,
+        `database outage (pg_ctl stop -m ${mode}) timeline (ms since the traffic began; 4 clients, ${log.length} requests: ${counts(log)}):`,
+        `  pg_ctl stop -m ${mode} ${ms(timeline.stopRequested)} → ${ms(timeline.stopped)} (${ms(timeline.stopped - timeline.stopRequested)} ms)`,
         `  first 503 at ${ms(timeline.first503)} (${ms(timeline.first503 - timeline.stopRequested)} ms after the stop began); /readyz 503 at ${ms(timeline.readyzFalse)} (+${ms(timeline.readyzFalse - timeline.stopRequested)} ms)`,
         `  during the outage: ${during.length} requests needing the database, ${counts(during)}`,
         `  pg_ctl start ${ms(timeline.restartRequested)} → ${ms(timeline.restarted)} (${ms(timeline.restarted - timeline.restartRequested)} ms)`,
