@@ -1,7 +1,7 @@
 // The createServer options the bundled API needs besides spec and handlers:
 //   createServer({ spec: 'openapi/api.yaml', handlers: 'handlers', ...config })
 // and its lifecycle around the store (`npm start` passes this module to `specbind serve --config`):
-//   ready()   → /readyz: true while the store answers (a database ping)
+//   ready()   → /readyz: true while the store answers a ping within READY_TIMEOUT_MS (default 2000)
 //   start()   opens the store now: connects, runs the migrations, seeds a new database
 //   onClose() closes the store (the PostgreSQL pool, or the PGlite files): call it on shutdown
 import cluster from 'node:cluster';
@@ -16,13 +16,20 @@ import type { SqlStoreOptions } from './sql-store';
 // first use, so importing this module (`specbind types`, the tests) touches no database.
 setDefaultStore(() => createStore(process.env, { onOpen: report }));
 
-/** The readiness probe: the store answers a query. */
+/**
+ * The readiness probe: the store answers a query, in time. A database that stops answering (frozen,
+ * partitioned) would otherwise leave /readyz without an answer until the query timeout, or forever.
+ */
 export async function ready(): Promise<boolean> {
+  const ms = Number(process.env.READY_TIMEOUT_MS) > 0 ? Number(process.env.READY_TIMEOUT_MS) : 2000;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
   try {
-    await getStore().ping();
-    return true;
+    return await Promise.race([getStore().ping().then(() => true), late]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

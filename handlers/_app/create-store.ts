@@ -4,6 +4,7 @@
 //                      (relative to the working directory; `memory://` keeps nothing)
 //   PGPOOL_MAX         PostgreSQL pool size per process (default 10)
 //   PG_CONNECT_TIMEOUT_MS  how long a query waits for a connection before 503 noDatabase (default 5000)
+//   PG_QUERY_TIMEOUT_MS    how long a statement may go unanswered before 503 noDatabase (default 10000)
 //   SEED_EXAMPLES      `false` leaves a new database empty; by default a new database gets the
 //                      records the document's examples name (seed.ts), so "Try it out" answers 2xx
 import cluster from 'node:cluster';
@@ -39,6 +40,7 @@ export function createStore(env: NodeJS.ProcessEnv = process.env, options: Pick<
       return connectPostgres(choice.location, {
         max: positive(env.PGPOOL_MAX, 10),
         connectTimeoutMs: positive(env.PG_CONNECT_TIMEOUT_MS, 5000),
+        queryTimeoutMs: positive(env.PG_QUERY_TIMEOUT_MS, 10_000),
       });
     }
     // PGlite is one process's database: workers opening one folder together would corrupt it.

@@ -45,6 +45,13 @@ export interface PostgresOptions extends SchemaOption {
   max?: number;
   /** How long a query waits for a connection before the store reports the database unavailable. */
   connectTimeoutMs?: number;
+  /**
+   * How long one statement may go unanswered before the store reports the database unavailable and
+   * drops the connection (default 10000). A database that stops answering without closing anything (a
+   * frozen host, a partition that drops packets) would otherwise hold each query, its pool connection
+   * and its HTTP request until TCP gives up, minutes later.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** A pool for `url`; it connects on the first query, so a database that is down fails there, not here. */
@@ -54,6 +61,9 @@ export async function connectPostgres(url: string, options: PostgresOptions = {}
     connectionString: url,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    // Client side: the query fails with "Query read timeout" and the pool discards its connection.
+    query_timeout: options.queryTimeoutMs ?? 10_000,
+    keepAlive: true,
     idleTimeoutMillis: 30_000,
     // Every connection starts with the schema first on its search_path (identifiers only: no quoting needed).
     ...(options.schema ? { options: `-c search_path=${checkSchemaName(options.schema)}` } : {}),
@@ -227,11 +237,12 @@ export async function pgliteDatabase(db: PGlite, options: SchemaOption & { owned
 // ---- What failed: the database, or one query -----------------------------------------------------
 
 const NODE_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ECONNABORTED']);
-const CONNECTION_MESSAGES = /connection terminated|timeout exceeded when trying to connect|connection timeout|cannot use a pool after calling end|client has encountered a connection error|client was closed|pglite is closed|not queryable/i;
+const CONNECTION_MESSAGES = /connection terminated|timeout exceeded when trying to connect|connection timeout|query read timeout|cannot use a pool after calling end|client has encountered a connection error|client was closed|pglite is closed|not queryable/i;
 
 /**
  * True when `error` says the database cannot be reached or cannot serve at all, rather than that one
- * statement failed: network errors, pg's connection errors, and the SQLSTATE classes for connection
+ * statement failed: network errors, pg's connection errors (and its query timeout: this API's
+ * statements are small, so one left unanswered for seconds means the database is not serving), and the SQLSTATE classes for connection
  * exceptions (08), a server shutting down or starting (57P01–57P05), too many connections or no disk
  * (53), failed authentication (28) and a database that does not exist (3D000).
  */

@@ -1,7 +1,9 @@
 // The database goes away mid-traffic (issue 8): `specbind serve` runs the bundled API on a real
 // PostgreSQL cluster (DATABASE_URL) under continuous traffic; the cluster is really stopped
 // (`pg_ctl stop`, fast: sessions terminated; immediate: a crash, WAL replayed at the next start), then
-// started again on the same port and data directory. Requests that need
+// started again on the same port and data directory; or it stops answering without closing anything
+// (every PostgreSQL process SIGSTOPped: a frozen host, a partition dropping packets), then resumes.
+// Requests that need
 // the database answer 503 problem+json while it is gone and /readyz turns false; requests that do not
 // keep answering 200; the process neither crashes nor restarts; once the cluster is back the same
 // process answers 2xx and /readyz true, and every write acknowledged before (or during) the run is there.
@@ -85,6 +87,19 @@ class Cluster {
     this.run('pg_ctl', ['-D', this.data, '-m', mode, '-w', '-t', '30', 'stop'], 40_000);
   }
 
+  private frozen: number[] = [];
+  /** Every process of the cluster stopped (SIGSTOP): connections stay open, nothing answers, connects hang. */
+  freeze(): void {
+    const postmaster = Number(readFileSync(path.join(this.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
+    this.frozen = [postmaster, ...children];
+    for (const pid of this.frozen) process.kill(pid, 'SIGSTOP');
+  }
+
+  thaw(): void {
+    for (const pid of this.frozen.splice(0)) process.kill(pid, 'SIGCONT');
+  }
+
   log(): string {
     try {
       return readFileSync(path.join(this.dir, 'server.log'), 'utf8').slice(-3000);
@@ -94,6 +109,7 @@ class Cluster {
   }
 
   destroy(): void {
+    this.thaw();
     try {
       this.stop('immediate');
     } catch {
@@ -114,7 +130,7 @@ async function serve(databaseUrl: string): Promise<Served> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--spec', 'openapi/api.yaml', '--handlers', 'handlers', '--config', 'handlers/_app/config.ts', '--port', String(port)], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, API_KEYS: API_KEY, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', PG_CONNECT_TIMEOUT_MS: '2000', NODE_ENV: 'production' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, API_KEYS: API_KEY, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', PG_CONNECT_TIMEOUT_MS: '1000', PG_QUERY_TIMEOUT_MS: '1000', READY_TIMEOUT_MS: '1000', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -242,10 +258,15 @@ withCluster('the database goes away mid-traffic (a real PostgreSQL cluster, stop
   afterAll(() => cluster?.destroy());
 
   test.each([
-    ['fast', 'sessions terminated, as a restart or failover does'],
-    ['immediate', 'a crash: no shutdown checkpoint, WAL replayed at the next start'],
-  ] as const)('pg_ctl stop -m %s (%s): 503 problem+json and /readyz false while it is down, the same process recovers when it is back, nothing acknowledged is lost', async (mode) => {
+    ['fast', 'pg_ctl stop -m fast: sessions terminated, as a restart or failover does'],
+    ['immediate', 'pg_ctl stop -m immediate: a crash, no shutdown checkpoint, WAL replayed at the next start'],
+    ['freeze', 'every PostgreSQL process SIGSTOPped: nothing refused, nothing answered (PG_QUERY_TIMEOUT_MS, PG_CONNECT_TIMEOUT_MS and READY_TIMEOUT_MS 1 s)'],
+  ] as const)('%s (%s): 503 problem+json and /readyz false while it is down, the same process recovers when it is back, nothing acknowledged is lost', async (mode, how) => {
     const prefix = `${mode}-`;
+    const goAway = () => (mode === 'freeze' ? cluster.freeze() : cluster.stop(mode));
+    const comeBack = () => (mode === 'freeze' ? cluster.thaw() : cluster.start());
+    // A frozen database answers each request after a 1 s timeout: fewer answers in the same time.
+    const minimum = mode === 'freeze' ? 12 : 40;
     server = await serve(cluster.url);
     const { url } = server;
     const pid = server.child.pid;
@@ -262,23 +283,23 @@ withCluster('the database goes away mid-traffic (a real PostgreSQL cluster, stop
       }
     })();
     const dbAnswers = (from: number, status: (s: number) => boolean) => load.log.filter((e) => e.needsDb && e.sent >= from && status(e.status)).length;
-    // Each phase lasts at least `ms` and holds at least 40 answers from operations that need the database.
-    const phase = (what: string, from: number, ms: number, status: (s: number) => boolean = () => true) =>
-      until(what, async () => (load.now() - from >= ms && dbAnswers(from, status) >= 40) || undefined, 15_000 + ms);
+    // Each phase lasts at least `ms` and holds at least `count` answers from operations that need the database.
+    const phase = (what: string, from: number, ms: number, count = 40, status: (s: number) => boolean = () => true) =>
+      until(what, async () => (load.now() - from >= ms && dbAnswers(from, status) >= count) || undefined, 15_000 + ms);
     const timeline: Record<string, number> = {};
     try {
-      await phase('traffic with the database up', 0, 1000, (s) => s >= 200 && s < 300);
+      await phase('traffic with the database up', 0, 1000, 40, (s) => s >= 200 && s < 300);
 
       timeline.stopRequested = load.now();
-      cluster.stop(mode);
+      goAway();
       timeline.stopped = load.now();
       timeline.first503 = await until('a 503 from an operation that needs the database', async () => load.log.find((e) => e.needsDb && e.status === 503)?.answered, 15_000, () => JSON.stringify(load.log.slice(-10)));
       timeline.readyzFalse = await until('/readyz 503', async () => readiness.find((r) => r.t >= timeline.stopRequested && r.status === 503)?.t, 15_000);
       // Some traffic sent while the database is known to be down.
-      await phase('traffic during the outage', timeline.stopped, 2000);
+      await phase('traffic during the outage', timeline.stopped, 2000, minimum);
 
       timeline.restartRequested = load.now();
-      cluster.start();
+      comeBack();
       timeline.restarted = load.now();
       timeline.readyzTrue = await until('/readyz 200 again', async () => readiness.find((r) => r.t >= timeline.restarted && r.status === 200)?.t, 30_000, () => server!.output());
       timeline.first2xxWrite = await until('a write answered 201 again', async () => load.log.find((e) => e.wrote && e.sent >= timeline.restarted && e.status === 201)?.answered, 30_000, () => JSON.stringify(load.log.slice(-10)));
@@ -306,7 +327,7 @@ withCluster('the database goes away mid-traffic (a real PostgreSQL cluster, stop
     // again: all 503. Sent after the recovery: all 2xx.
     expect(log.filter((e) => e.answered < timeline.stopRequested && e.status !== 200 && e.status !== 201).map(describe)).toEqual([]);
     const during = log.filter((e) => e.needsDb && e.sent >= timeline.stopped && e.answered <= timeline.restartRequested);
-    expect(during.length).toBeGreaterThanOrEqual(40);
+    expect(during.length).toBeGreaterThanOrEqual(minimum);
     expect(during.filter((e) => e.status !== 503).map(describe)).toEqual([]);
     const after = log.filter((e) => e.sent >= timeline.recovered);
     expect(after.length).toBeGreaterThanOrEqual(40);
@@ -326,11 +347,11 @@ withCluster('the database goes away mid-traffic (a real PostgreSQL cluster, stop
     const counts = (list: Exchange[]) => Object.entries(list.reduce<Record<string, number>>((acc, e) => ((acc[e.status] = (acc[e.status] ?? 0) + 1), acc), {})).map(([s, n]) => `${s}×${n}`).join(' ');
     console.log(
       [
-        `database outage (pg_ctl stop -m ${mode}) timeline (ms since the traffic began; 4 clients, ${log.length} requests: ${counts(log)}):`,
-        `  pg_ctl stop -m ${mode} ${ms(timeline.stopRequested)} → ${ms(timeline.stopped)} (${ms(timeline.stopped - timeline.stopRequested)} ms)`,
+        `database outage (${how}) timeline (ms since the traffic began; 4 clients, ${log.length} requests: ${counts(log)}):`,
+        `  ${mode === 'freeze' ? 'SIGSTOP' : `pg_ctl stop -m ${mode}`} ${ms(timeline.stopRequested)} → ${ms(timeline.stopped)} (${ms(timeline.stopped - timeline.stopRequested)} ms)`,
         `  first 503 at ${ms(timeline.first503)} (${ms(timeline.first503 - timeline.stopRequested)} ms after the stop began); /readyz 503 at ${ms(timeline.readyzFalse)} (+${ms(timeline.readyzFalse - timeline.stopRequested)} ms)`,
         `  during the outage: ${during.length} requests needing the database, ${counts(during)}`,
-        `  pg_ctl start ${ms(timeline.restartRequested)} → ${ms(timeline.restarted)} (${ms(timeline.restarted - timeline.restartRequested)} ms)`,
+        `  ${mode === 'freeze' ? 'SIGCONT' : 'pg_ctl start'} ${ms(timeline.restartRequested)} → ${ms(timeline.restarted)} (${ms(timeline.restarted - timeline.restartRequested)} ms)`,
         `  /readyz 200 at ${ms(timeline.readyzTrue)} (+${ms(timeline.readyzTrue - timeline.restarted)} ms after the cluster accepted connections); first 201 write at ${ms(timeline.first2xxWrite)} (+${ms(timeline.first2xxWrite - timeline.restarted)} ms)`,
         `  after the recovery: ${after.length} requests, ${counts(after)}; ${acknowledged.length} acknowledged writes, all present`,
       ].join('\n'),
