@@ -299,7 +299,7 @@ describe('choosing the store from the environment', () => {
       { code: 'ECONNREFUSED' }, { code: 'ETIMEDOUT' }, { code: 'ENOTFOUND' },
       { code: '08006' }, { code: '57P01' }, { code: '57P03' }, { code: '53300' }, { code: '28P01' }, { code: '3D000' },
       new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })]),
-      new Error('Connection terminated unexpectedly'), new Error('timeout exceeded when trying to connect'), new Error('PGlite is closed'),
+      new Error('Connection terminated unexpectedly'), new Error('timeout exceeded when trying to connect'), new Error('Query read timeout'), new Error('PGlite is closed'),
     ];
     const oneQuery = [{ code: '23505' }, { code: '23514' }, { code: '42P01' }, { code: '22P02' }, { code: '57014' }, new Error('syntax error'), null, 'text'];
     for (const e of unavailable) expect([e, isUnavailableError(e)]).toEqual([e, true]);
