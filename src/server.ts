@@ -19,7 +19,6 @@ import { Pipeline } from './core/pipeline';
 import type { OutgoingResponse } from './core/respond';
 import { docsRoutes } from './docs/docs';
 import { type CoreHandler, nodeHandler } from './adapters/node';
-import { expressApp } from './adapters/express';
 import { makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
 import { Metrics } from './observability/metrics';
@@ -139,7 +138,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     prepared.push(op);
   }
   if (problems.length) throw new StartupError(`specbind cannot start: ${problems.length} problem(s):`, problems);
-  if ((options.compile ?? 'eager') === 'eager') {
+  if ((options.compile ?? ((process.env.SPECBIND_COMPILE as 'eager' | 'lazy' | undefined) || 'lazy')) === 'eager') {
     const step = Math.max(1, Math.floor(prepared.length / 20));
     prepared.forEach((op, i) => {
       compileOperation(op, context, true);
@@ -200,7 +199,9 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
 
   return {
     get app() {
-      return (app ??= expressApp(core));
+      // Loaded on first use: Express costs ~60 ms of startup a standalone server never needs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (app ??= (require('./adapters/express') as typeof import('./adapters/express')).expressApp(core));
     },
     handler,
     operations: prepared.map((op) => ({ operationId: op.info.operationId, method: op.info.method, path: op.info.path, handlerSource: op.handlerSource, tags: op.info.tags })),

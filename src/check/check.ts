@@ -54,6 +54,7 @@ export async function check(options: CheckOptions): Promise<Finding[]> {
   }
   if (options.handlers !== undefined) findings.push(...handlerFindings(operations, options.handlers, file));
   findings.push(...exampleFindings(loaded, operations));
+  findings.push(...compileFindings(loaded, operations));
   findings.push(...dreddFindings(operations, file));
   return findings;
 }
@@ -204,6 +205,34 @@ function exampleFindings(loaded: LoadedSpec, operations: OperationSpec[]): Findi
         message: `example${first.pointer ? ` ${first.pointer}` : ''} ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`,
         fix: 'make the example match its schema',
       });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Every schema an operation validates with compiles (what `compile: 'eager'` would do at startup).
+ * The server compiles lazily by default, so this is where a schema Ajv refuses is caught before traffic.
+ */
+function compileFindings(loaded: LoadedSpec, operations: OperationSpec[]): Finding[] {
+  const compiler = new SchemaCompiler(loaded.document as object, loaded.dialect);
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const compile = (direction: 'request' | 'response', pointer: string | undefined, op: OperationSpec) => {
+    if (!pointer || seen.has(`${direction} ${pointer}`)) return;
+    seen.add(`${direction} ${pointer}`);
+    try {
+      compiler.validator(direction, pointer);
+    } catch (error) {
+      findings.push({ severity: 'error', code: 'uncompilable-schema', file: loaded.file, pointer, operation: describe(op), message: (error as Error).message, fix: 'correct the schema' });
+    }
+  };
+  for (const op of operations) {
+    for (const p of op.parameters) compile('request', p.schemaPointer, op);
+    for (const media of op.requestBody?.content ?? []) compile('request', media.schemaPointer, op);
+    for (const response of op.responses) {
+      for (const media of response.content) compile('response', media.schemaPointer, op);
+      for (const header of response.headers) compile('response', header.schemaPointer, op);
     }
   }
   return findings;

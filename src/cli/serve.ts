@@ -25,6 +25,7 @@ Options (flags win over environment variables, which win over the config file):
   --tags       serve only operations with one of these tags (the others answer 404)
   --workers    run N processes on one port; a worker that dies is replaced (env SPECBIND_WORKERS)
   --log-level  env LOG_LEVEL (default info)   --response-validation  env RESPONSE_VALIDATION (strict)
+  --compile    lazy (default: each operation on its first request) or eager (all at startup) (env SPECBIND_COMPILE)
   --verbose    print stack traces of startup errors
 Logs are JSON lines, pretty at a terminal (LOG_FORMAT=json|pretty forces one). On SIGTERM the server
 stops accepting, reports not ready and lets in-flight requests finish (SPECBIND_SHUTDOWN_TIMEOUT ms, 8000).
@@ -50,8 +51,11 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
   if (validation !== undefined && !['strict', 'warn', 'off'].includes(validation)) {
     throw new StartupError(`RESPONSE_VALIDATION must be strict, warn or off (got "${validation}")`);
   }
+  const compile = (values.compile as string | undefined) ?? env('SPECBIND_COMPILE') ?? config.compile;
+  if (compile !== undefined && compile !== 'lazy' && compile !== 'eager') throw new StartupError(`--compile must be lazy or eager (got "${compile}")`);
   const options: CreateServerOptions = {
     ...config,
+    compile,
     spec: (values.spec as string | undefined) ?? env('SPECBIND_SPEC') ?? config.spec ?? 'openapi/api.yaml',
     handlers: (values.handlers as string | undefined) ?? env('SPECBIND_HANDLERS') ?? config.handlers ?? 'handlers',
     missingHandlers: missing,
@@ -84,6 +88,7 @@ export async function serve(argv: string[]): Promise<void> {
       workers: { type: 'string' },
       'log-level': { type: 'string' },
       'response-validation': { type: 'string' },
+      compile: { type: 'string' },
       mock: { type: 'boolean' },
       'not-implemented': { type: 'boolean' },
       verbose: { type: 'boolean' },

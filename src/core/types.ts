@@ -75,7 +75,12 @@ export interface CreateServerOptions {
   handlerTimeout?: number;
   /** Query parameters the operation does not declare: 'ignore' (default) or 'reject' with a 400. */
   unknownQueryParameters?: 'ignore' | 'reject';
-  /** Compile every validator at startup ('eager', the default) or on each operation's first request ('lazy'). */
+  /**
+   * 'lazy' (the default): each operation's validators compile on its first request (a response's on
+   * its first sending), so a 1,000-operation document is ready in a fraction of a second.
+   * 'eager': everything compiles at startup, so a schema Ajv refuses stops the server before traffic
+   * and no first request pays a compile. `specbind check` compiles everything either way.
+   */
   compile?: 'eager' | 'lazy';
   /** A pino logger, or options for the one specbind makes (level from LOG_LEVEL, default 'info'). */
   logger?: Logger | { level?: string };

@@ -31,6 +31,19 @@ describe('specbind check', () => {
     expect(findings).toContainEqual(expect.objectContaining({ severity: 'error', code: 'path-parameter-not-in-template', pointer: '/paths/~1pets/get/parameters/0' }));
   });
 
+  it('finds a schema that cannot compile (the server compiles lazily, so check is where it shows before traffic)', async () => {
+    const broken = await check({ spec: path.join(__dirname, '../fixtures/load-missing-schema/openapi.yaml') });
+    expect(broken).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        code: 'uncompilable-schema',
+        operation: 'POST /pets (addPet)',
+        pointer: '/paths/~1pets/post/requestBody/content/application~1json/schema',
+        message: expect.stringContaining('NewPett'),
+      }),
+    );
+  });
+
   it('finds examples that do not match their schema, where they are', () => {
     const invalid = findings.filter((f) => f.code === 'invalid-example').map((f) => `${f.pointer} ${f.message}`);
     expect(invalid).toEqual(

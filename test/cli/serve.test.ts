@@ -34,6 +34,13 @@ describe('serve options', () => {
     expect(() => resolveServeOptions({ port: 'eighty' }, {})).toThrow('the port must be a number');
     expect(() => resolveServeOptions({ workers: '0' }, {})).toThrow('--workers must be a whole number');
     expect(() => resolveServeOptions({ 'response-validation': 'loose' }, {})).toThrow('RESPONSE_VALIDATION must be strict, warn or off');
+    expect(() => resolveServeOptions({ compile: 'sometimes' }, {})).toThrow('--compile must be lazy or eager');
+  });
+
+  it('takes the compile mode from --compile, then SPECBIND_COMPILE, then the config file', () => {
+    expect(resolveServeOptions({ compile: 'eager' }, { compile: 'lazy' }).options.compile).toBe('eager');
+    expect(resolveServeOptions({}, { compile: 'eager' }).options.compile).toBe('eager');
+    expect(resolveServeOptions({}, {}).options.compile).toBeUndefined(); // createServer's default: lazy
   });
 });
 

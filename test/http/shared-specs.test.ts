@@ -299,7 +299,7 @@ describe('documents that cannot be loaded', () => {
 
   it('a schema $ref to a missing pointer is a startup error (eager) naming the operation, the pointer and the ref', async () => {
     const file = fixture('load-missing-schema');
-    const error = await createServer({ spec: file, missingHandlers: 'mock', ...quiet }).catch((e) => e);
+    const error = await createServer({ spec: file, missingHandlers: 'mock', compile: 'eager', ...quiet }).catch((e) => e);
     expect(error).toBeInstanceOf(StartupError);
     expect(error.message).toContain('POST /pets (addPet)');
     expect(error.message).toContain('#/paths/~1pets/post/requestBody/content/application~1json/schema');

@@ -107,7 +107,7 @@ describe('handlers and startup', () => {
     } finally {
       await api.close();
     }
-    const eager: StartupError = await createServer({ spec, handlers, ...quiet }).catch((e) => e);
+    const eager: StartupError = await createServer({ spec, handlers, compile: 'eager', ...quiet }).catch((e) => e);
     expect(eager).toBeInstanceOf(StartupError);
     expect(eager.problems[0]).toMatchObject({ operationId: 'listPets', pointer: '/paths/~1pets/get/responses/404/content/application~1json/schema' });
   });
