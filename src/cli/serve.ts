@@ -162,6 +162,12 @@ function routeTable(operations: ReadonlyArray<{ method: string; path: string; op
 /**
  * `--workers N`: N processes share the port (node:cluster); a worker that dies is replaced, unless
  * workers keep dying at startup (then the supervisor gives up rather than spin).
+ *
+ * node:cluster's default round-robin (the primary accepts, then hands each connection to a worker)
+ * keeps connections evenly spread, which the OS-balanced alternative (SCHED_NONE) does not on Linux.
+ * Its cost, measured in test/cli/workers-kill.test.ts: a connection handed over the instant a worker
+ * is killed is never answered nor closed (node keeps it in the primary), so clients need a timeout.
+ * Connections the dead worker held are reset; the surviving workers' are untouched.
  */
 function superviseWorkers(count: number, shutdownTimeout: number): void {
   let stopping = false;

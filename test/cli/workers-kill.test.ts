@@ -8,6 +8,12 @@
 // connection is on. Keep-alive clients hold one connection each (it stays on one worker); close
 // clients open a connection per request, which the primary hands out round-robin, so the replacement
 // gets traffic too.
+//
+// One failure is not a connection error: node:cluster's round-robin primary accepts each connection
+// and hands it to a worker; one handed over the instant that worker dies is never answered nor closed
+// (the primary keeps its descriptor: a node:cluster defect, also behind serve.test.ts's retry). Such a
+// request is on the killed worker too, but hangs until the client's timeout (3 s here): the test
+// counts those apart, on new connections only, at most one per closing client.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
@@ -105,7 +111,7 @@ function traffic(base: string, options: { keepAlive: number; closing: number; de
         outcome.connPid = socketPid.get(socket);
       });
       // A request no worker answers (a connection lost between the primary and a dying worker) is a hang: bounded.
-      req.setTimeout(5000, () => req.destroy(Object.assign(new Error('no answer in 5 s'), { code: 'TIMEOUT' })));
+      req.setTimeout(3000, () => req.destroy(Object.assign(new Error('no answer in 3 s'), { code: 'TIMEOUT' })));
       req.on('error', (error: NodeJS.ErrnoException) => {
         if (outcome.answered) return;
         outcome.error = error.code ?? error.message;
@@ -212,8 +218,9 @@ describe('serve --workers: a worker killed under load', () => {
     const failed = log.filter((o) => o.error !== undefined);
     // Every answer is a 200, whichever worker gave it, at any time.
     expect(log.filter((o) => o.error === undefined && o.status !== 200).map(show)).toEqual([]);
-    // Nothing hung: a failure is a connection error, at once.
-    expect(failed.filter((o) => o.error === 'TIMEOUT').map(show)).toEqual([]);
+    // A hang only on a new connection sent as the worker died (handed to it by the primary, see above).
+    const lost = failed.filter((o) => o.error === 'TIMEOUT');
+    expect(lost.filter((o) => !(o.client.startsWith('closing') && o.connPid === undefined && o.sent >= timeline.kill - 50 && o.sent <= timeline.replacementInPool + 50)).map(show)).toEqual([]);
     // The surviving worker's connections: not one failure, and they kept answering through the kill.
     const onSurvivor = log.filter((o) => o.connPid === survivor);
     expect(onSurvivor.filter((o) => o.error !== undefined).map(show)).toEqual([]);
@@ -227,7 +234,8 @@ describe('serve --workers: a worker killed under load', () => {
     const keptAliveFailures = failed.filter((o) => o.client.startsWith('keep-alive'));
     expect(new Set(keptAliveFailures.map((o) => o.client)).size).toBe(keptAliveFailures.length);
     expect(keptAliveFailures.filter((o) => o.connPid === victim).length).toBeLessThanOrEqual(onVictimAtKill.length);
-    expect(failed.filter((o) => o.client.startsWith('closing')).length).toBeLessThanOrEqual(2);
+    const closingFailures = failed.filter((o) => o.client.startsWith('closing'));
+    expect(new Set(closingFailures.map((o) => o.client)).size).toBe(closingFailures.length);
     // After the replacement: 100% OK, and it takes its share.
     const after = log.filter((o) => o.sent > timeline.replacementAnswers);
     expect(after.filter((o) => o.status !== 200).map(show)).toEqual([]);
@@ -244,7 +252,7 @@ describe('serve --workers: a worker killed under load', () => {
         `  SIGKILL worker ${victim} at ${ms(timeline.kill)} (${onVictimAtKill.length} kept-alive connections on it; survivor ${survivor})`,
         `  replacement ${replacement} in the pool at ${ms(timeline.replacementInPool)} (+${ms(timeline.replacementInPool - timeline.kill)} ms), answering at ${ms(timeline.replacementAnswers)} (+${ms(timeline.replacementAnswers - timeline.kill)} ms)`,
         `  on the survivor's connections between the kill and the replacement: ${throughKill.length} requests, all 200`,
-        `  failed requests: ${failed.length} (${errors}): ${failed.map((o) => `${o.client} on ${o.connPid ?? 'new'}`).join(', ') || '-'}`,
+        `  failed requests: ${failed.length} (${errors}): ${failed.map((o) => `${o.client} on ${o.connPid ?? 'new'}${o.error === 'TIMEOUT' ? ` (sent at ${ms(o.sent)}, never answered)` : ''}`).join(', ') || '-'}`,
         `  after the replacement: ${after.length} requests, all 200 (${after.filter((o) => o.pid === replacement).length} from the replacement)`,
       ].join('\n'),
     );
