@@ -76,6 +76,14 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   const detail = status === 408 ? 'the request was not received in time' : status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP';
+  // A complete pipelined request before the bad one may still be answering: its response goes first.
+  // (A request whose own body is at fault, or late, is not complete: it gets the answer at once.)
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (status === 400 && inFlight && inFlight.req?.complete && !inFlight.writableFinished && !inFlight.destroyed) {
+    inFlight.once('finish', () => (socket.writable ? writeProblem(socket, status, detail) : socket.destroy()));
+    inFlight.once('close', () => socket.destroy());
+    return;
+  }
   writeProblem(socket, status, detail);
 }
 

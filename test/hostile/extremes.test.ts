@@ -15,7 +15,8 @@ const BINDING = path.join(__dirname, '../fixtures/binding/openapi.yaml');
 const STYLES = path.join(__dirname, '../fixtures/binding/styles.yaml');
 
 const handlers = {
-  scalars: (input: any) => ({ input }),
+  // ?int=4242 answers after 100 ms: a pipelined request behind it must wait its turn.
+  scalars: (input: any) => (input.int === 4242 ? new Promise((resolve) => setTimeout(() => resolve({ input }), 100)) : { input }),
   submitForm: (input: any) => ({ keys: Object.keys(input.body).length, name: input.body.name }),
   upload: (input: any) => ({ keys: Object.keys(input.body).length, title: input.body.title }),
   raw: (input: any) => ({ type: Buffer.isBuffer(input.body) ? 'buffer' : typeof input.body, length: input.body?.length ?? 0, text: typeof input.body === 'string' ? input.body.slice(0, 20) : undefined }),
@@ -397,6 +398,27 @@ describe('requests that are not (valid) HTTP', () => {
     expect(answer.status).toBe(400);
     expectSound(answer, 'no Host');
     expect(JSON.parse(answer.body.toString()).errors).toEqual([{ in: 'header', name: 'Host', message: 'is required' }]);
+  });
+
+  it('answers a pipelined request before the malformed one that follows it on the same connection', async () => {
+    const bytes = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('no close within 5 s'));
+      }, 5_000);
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks).toString('latin1'));
+      });
+      socket.on('error', () => undefined);
+      socket.write('GET /scalars?int=4242 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGARBAGE / NOT-HTTP\r\n\r\n');
+    });
+    const statuses = [...bytes.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    expect(statuses).toHaveLength(2);
+    expect(statuses).toEqual([200, 400]);
   });
 
   // RFC 9112 §3.2.2: a server must accept the absolute form of a request target, as proxies send it.
