@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type ViolationDetail } from '../errors';
 import { parseCookies, parseQuery, type RawParameters } from '../binding/parameters';
-import { matchMedia, parseBody, readBody } from '../binding/body';
+import { type BodyPlan, type MediaPlan, matchMedia, parseBody, readBody } from '../binding/body';
 import { forValidation, type MultipartLimits, parseMultipart, textWhereFileDeclared } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
@@ -231,7 +231,10 @@ export class Pipeline {
         if (op.security) ctx.principal = await op.security(request, search, op.info);
         const errors: ViolationDetail[] = [];
         const input = this.bindParameters(compiled, request, search, pathParams, errors);
-        if (compiled.body) await this.bindBody(compiled, request, input, errors);
+        const media = compiled.body && this.bodyMedia(compiled.body, request, errors);
+        if (media?.kind === 'multipart') await this.bindMultipart(media, request, input, errors);
+        // Awaited here, not in a helper: one promise hop per request fewer.
+        else if (media) this.acceptBody(compiled, media, await this.bodyOf(request), input, errors);
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
         let result = op.handler(input, ctx);
         if (isThenable(result)) result = await this.withinTimeout(Promise.resolve(result), op);
@@ -308,40 +311,40 @@ export class Pipeline {
     throw op.compileError;
   }
 
-  private async bindBody(compiled: CompiledOperation, request: IncomingMessage, input: Record<string, unknown>, errors: ViolationDetail[]): Promise<void> {
-    const plan = compiled.body!;
+  /** The declared media type the request's body is sent as; undefined when there is no body (a required one is an error). */
+  private bodyMedia(plan: BodyPlan, request: IncomingMessage, errors: ViolationDetail[]): MediaPlan | undefined {
     const contentType = request.headers['content-type'];
     const length = request.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
     if (!hasBody && !contentType) {
       if (plan.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
-      return;
+      return undefined;
     }
     const media = matchMedia(plan, contentType);
     if (!media) {
       throw HttpError.of('unsupportedMediaType', `Content-Type ${contentType ?? '(none)'} is not accepted; send one of ${plan.declared}`);
     }
-    if (media.kind === 'multipart') {
-      const value = await parseMultipart(request, media.shape, media.jsonFields, this.options.multipart);
-      for (const name of textWhereFileDeclared(value, media.shape)) errors.push({ in: 'body', pointer: `/${name}`, message: 'must be a file (a part with a filename)' });
-      const violations = media.validate?.(forValidation(value));
-      if (violations) for (const v of violations) errors.push({ in: 'body', pointer: v.pointer, message: v.message });
-      if (errors.length === 0) input.body = value;
-      return;
-    }
-    // Mounted behind a body parser, the stream is already consumed: take what it parsed.
+    return media;
+  }
+
+  /** The body as the request holds it: bytes still to read, or what a body parser in front of a mounted app made of them. */
+  private bodyOf(request: IncomingMessage): unknown {
     const consumed = request.readableEnded || (request as any)._body === true;
-    const preParsed = consumed ? ((request as any).body ?? Buffer.alloc(0)) : undefined;
-    let value: unknown;
-    if (preParsed !== undefined && !Buffer.isBuffer(preParsed) && typeof preParsed !== 'string') value = preParsed;
-    else {
-      const bytes = typeof preParsed === 'string' ? Buffer.from(preParsed) : Buffer.isBuffer(preParsed) ? preParsed : await readBody(request, this.options.bodyLimit);
+    if (!consumed) return readBody(request, this.options.bodyLimit);
+    const parsed = (request as any).body ?? Buffer.alloc(0);
+    return typeof parsed === 'string' ? Buffer.from(parsed) : parsed;
+  }
+
+  /** Parses (unless a body parser did), validates and hydrates the body into `input.body`. */
+  private acceptBody(compiled: CompiledOperation, media: MediaPlan, body: unknown, input: Record<string, unknown>, errors: ViolationDetail[]): void {
+    let value = body;
+    if (Buffer.isBuffer(body)) {
       // An empty form is an object without fields (its schema decides); an empty JSON body is no body.
-      if (bytes.length === 0 && media.kind !== 'form') {
-        if (plan.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
+      if (body.length === 0 && media.kind !== 'form') {
+        if (compiled.body!.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
         return;
       }
-      value = parseBody(media, bytes);
+      value = parseBody(media, body);
     }
     const violations = media.validate?.(value);
     if (violations) {
@@ -350,6 +353,14 @@ export class Pipeline {
     }
     const hydrate = compiled.hydrators.get(media);
     input.body = hydrate ? hydrate(value) : value;
+  }
+
+  private async bindMultipart(media: MediaPlan, request: IncomingMessage, input: Record<string, unknown>, errors: ViolationDetail[]): Promise<void> {
+    const value = await parseMultipart(request, media.shape, media.jsonFields, this.options.multipart);
+    for (const name of textWhereFileDeclared(value, media.shape)) errors.push({ in: 'body', pointer: `/${name}`, message: 'must be a file (a part with a filename)' });
+    const violations = media.validate?.(forValidation(value));
+    if (violations) for (const v of violations) errors.push({ in: 'body', pointer: v.pointer, message: v.message });
+    if (errors.length === 0) input.body = value;
   }
 
   /** A handler's result (a value, a Reply, or nothing after `ctx.reply.<name>()`) as the response to send. */
