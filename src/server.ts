@@ -99,6 +99,19 @@ function writeProblem(socket: Duplex, status: number, detail: string): void {
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
+/** A readiness probe's answer; false when it throws or has not answered within `timeout` ms. */
+async function probe(ready: () => boolean | Promise<boolean>, timeout: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeout, false)));
+  try {
+    return await Promise.race([Promise.resolve().then(ready), late]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function createServer(options: CreateServerOptions): Promise<SpecbindServer> {
   if (!options || options.spec === undefined) throw new StartupError('createServer needs { spec }: a path to an OpenAPI document or a document object');
   const log = makeLogger(options.logger);
@@ -166,7 +179,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
       if (path === '/healthz') return json(200, { status: 'ok' });
       if (path === '/readyz') {
         let ready = !shuttingDown;
-        if (ready && options.ready) ready = await Promise.resolve(options.ready()).catch(() => false);
+        if (ready && options.ready) ready = await probe(options.ready, options.readyTimeout ?? 2_000);
         return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
       }
       if (metrics && path === metrics.path) return { status: 200, headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' }, body: await metrics.render() };

@@ -86,6 +86,8 @@ export interface CreateServerOptions {
   logger?: Logger | { level?: string };
   /** Readiness probe for /readyz, e.g. a database ping. */
   ready?: () => boolean | Promise<boolean>;
+  /** ms /readyz waits for `ready()` before it answers not ready (a probe that hangs is a failed probe); default 2000. */
+  readyTimeout?: number;
   /** Called while validators compile at startup (eager mode), for a progress line. */
   onCompileProgress?: (done: number, total: number) => void;
   /** Serve only the operations carrying one of these tags (the others answer 404). */

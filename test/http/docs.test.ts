@@ -181,6 +181,19 @@ describe('readiness', () => {
     }
   });
 
+  it('a ready option that never answers gives 503 within readyTimeout, and the server keeps serving', async () => {
+    const api = await start({ spec: SPEC, handlers, ready: () => new Promise<boolean>(() => {}), readyTimeout: 150 });
+    try {
+      const started = Date.now();
+      const answer = await api.request('GET', '/readyz');
+      expect(answer.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect((await api.request('GET', '/healthz')).status).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('a synchronous ready option returning false gives 503', async () => {
     const api = await start({ spec: SPEC, handlers, ready: () => false });
     try {
