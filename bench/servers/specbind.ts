@@ -14,7 +14,9 @@ async function main() {
   const server = await createServer({
     spec: SPEC_FILE,
     handlers: handlers(),
-    responseValidation: 'strict',
+    // BENCH_RESPONSE_VALIDATION / BENCH_METRICS=0: what those checks cost (A/B only; the benchmark runs the defaults).
+    responseValidation: (process.env.BENCH_RESPONSE_VALIDATION as 'strict' | 'warn' | 'off' | undefined) ?? 'strict',
+    metrics: process.env.BENCH_METRICS !== '0',
     // The library's default (lazy) unless BENCH_COMPILE says otherwise: warm-up compiles what is measured.
     compile: process.env.BENCH_COMPILE as 'eager' | 'lazy' | undefined,
     logger: { level: process.env.LOG_LEVEL ?? 'warn' },

@@ -7,9 +7,17 @@ export function essence(mediaType: string): string {
 }
 
 export function isJsonMediaType(mediaType: string): boolean {
-  const type = essence(mediaType);
-  return type === 'application/json' || type.endsWith('+json') || type === '*/*' || type === 'application/*';
+  let json = JSON_TYPES.get(mediaType);
+  if (json === undefined) {
+    const type = essence(mediaType);
+    json = type === 'application/json' || type.endsWith('+json') || type === '*/*' || type === 'application/*';
+    // Media types come from the document (and rarely a handler's contentType): few, so kept; bounded anyway.
+    if (JSON_TYPES.size < 1024) JSON_TYPES.set(mediaType, json);
+  }
+  return json;
 }
+
+const JSON_TYPES = new Map<string, boolean>();
 
 /** Whether `pattern` (which may be `type/*` or `*\/*`) admits the concrete `type`. */
 export function mediaMatches(pattern: string, type: string): boolean {

@@ -10,13 +10,16 @@ export interface ReplyOptions {
   contentType?: string;
 }
 
+/** The options of a Reply made without any (shared: a Reply's options are never changed in place). */
+const NO_OPTIONS: ReplyOptions = Object.freeze({});
+
 /** What a handler returns (or what `ctx.reply.<name>()` records) to send a declared response. */
 export class Reply {
   constructor(
     readonly response: ResponseSpec,
     readonly status: number,
     readonly body: unknown,
-    readonly options: ReplyOptions = {},
+    readonly options: ReplyOptions = NO_OPTIONS,
   ) {}
 }
 

@@ -104,7 +104,7 @@ describe('the runtime core on a real server', () => {
 
     it('echoes X-Request-Id, or makes one', async () => {
       expect((await api.request('GET', '/api/v1/items', { headers: { 'X-Request-Id': 'abc-123' } })).headers.get('x-request-id')).toBe('abc-123');
-      expect((await api.request('GET', '/api/v1/items')).headers.get('x-request-id')).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+      expect((await api.request('GET', '/api/v1/items')).headers.get('x-request-id')).toMatch(/^[0-9a-z]{8,11}$/);
     });
   });
 

@@ -89,7 +89,7 @@ describe('request logs', () => {
     for (const sent of [undefined, 'has spaces and "quotes"', 'x'.repeat(200)]) {
       const answer = await api.request('GET', '/pets/8', { headers: sent === undefined ? {} : { 'x-request-id': sent } });
       const id = answer.headers.get('x-request-id')!;
-      expect(id).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+      expect(id).toMatch(/^[0-9a-z]{8,11}$/);
       expect(requestLine(id)).toMatchObject({ operationId: 'getPet', status: 200 });
       ids.add(id);
     }
