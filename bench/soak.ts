@@ -380,6 +380,14 @@ export async function soak(options: { seconds: number; connections: number; warm
     const firstMedian = median(firstWindow);
     const lastMedian = median(lastWindow);
     const slopeMBPerMin = slope(after.map((s) => [s.t / 60, s.rssMB]));
+    // Garbage collection makes RSS a sawtooth: a leak raises its floor (each 30 s window's minimum), a
+    // collection still to come only a peak. Stability is judged on the floor; the raw slope is reported.
+    const floors: Array<[number, number]> = [];
+    for (let t = warmup; t < seconds; t += 30) {
+      const window = after.filter((s) => s.t >= t && s.t < t + 30).map((s) => s.rssMB);
+      if (window.length) floors.push([(t + 15) / 60, Math.min(...window)]);
+    }
+    const floorSlopeMBPerMin = floors.length >= 2 ? slope(floors) : 0;
     const growthPct = ((lastMedian - firstMedian) / firstMedian) * 100;
     const rps = result.requests / (result.durationUs / 1e6);
     const perSecond = result.perSecond;
@@ -392,7 +400,7 @@ export async function soak(options: { seconds: number; connections: number; warm
       noUnexpectedStatus: unexpected.length === 0,
       everyKindAnswered: perKind.every((k) => k.total > 0),
       noSocketErrors: socketErrors === 0,
-      rssStable: Math.abs(growthPct) <= 10 && slopeMBPerMin <= 1,
+      rssStable: Math.abs(growthPct) <= 10 && floorSlopeMBPerMin <= 1,
       noFdLeak: idle <= fdsAtStart,
       stillReady: stillReady === 200,
       serverAlive: !samples.some((s) => Number.isNaN(s.rssMB)) && exitCode === 0,
@@ -422,6 +430,8 @@ export async function soak(options: { seconds: number; connections: number; warm
         lastWindowMedianMB: round(lastMedian),
         growthPct: round(growthPct),
         slopeMBPerMinAfterWarmup: round(slopeMBPerMin, 2),
+        floorsMB: floors.map(([minute, mb]) => ({ minute: round(minute, 2), mb: round(mb) })),
+        floorSlopeMBPerMin: round(floorSlopeMBPerMin, 2),
         maxMB: round(Math.max(...samples.map((s) => s.rssMB))),
       },
       fds: { atStart: fdsAtStart, maxUnderLoad: Math.max(...samples.map((s) => s.fds)), atEndIdle: idle },
@@ -443,7 +453,7 @@ function summary(r: Awaited<ReturnType<typeof soak>>): string {
     `statuses: ${Object.entries(r.statusTotals).map(([s, c]) => `${s}×${c}`).join('  ')}`,
     `unexpected statuses: ${r.unexpected.length ? r.unexpected.map((u) => `${u.kind}: ${u.status}×${u.count}`).join('; ') : 'none'}`,
     `socket errors: connect ${r.socketErrors.connect}, read ${r.socketErrors.read}, write ${r.socketErrors.write}, timeout ${r.socketErrors.timeout}`,
-    `RSS: ${r.rss.atStartMB} MB at start, median ${r.rss.firstWindowMedianMB} MB in the first ${r.rss.windowS} s after a ${r.rss.warmupS} s warm-up, ${r.rss.lastWindowMedianMB} MB in the last ${r.rss.windowS} s (${r.rss.growthPct >= 0 ? '+' : ''}${r.rss.growthPct}%), slope ${r.rss.slopeMBPerMinAfterWarmup} MB/min after warm-up, max ${r.rss.maxMB} MB`,
+    `RSS: ${r.rss.atStartMB} MB at start, median ${r.rss.firstWindowMedianMB} MB in the first ${r.rss.windowS} s after a ${r.rss.warmupS} s warm-up, ${r.rss.lastWindowMedianMB} MB in the last ${r.rss.windowS} s (${r.rss.growthPct >= 0 ? '+' : ''}${r.rss.growthPct}%), slope ${r.rss.slopeMBPerMinAfterWarmup} MB/min after warm-up (of the 30 s floors: ${r.rss.floorSlopeMBPerMin} MB/min, ${r.rss.floorsMB.map((f) => f.mb).join(' ')}), max ${r.rss.maxMB} MB`,
     `RSS curve (MB, every 5 s): ${r.samples.map((s) => s.rssMB.toFixed(0)).join(' ')}`,
     `file descriptors: ${r.fds.atStart} at start, ${r.fds.maxUnderLoad} max under load, ${r.fds.atEndIdle} after the load`,
     `throughput per 5 s (req/s): min ${Math.min(...r.throughputPer5s)}, median ${median(r.throughputPer5s)}, max ${Math.max(...r.throughputPer5s)}; other processes used a median ${r.othersOnServerCoreMedianPct}% of the server's core`,
