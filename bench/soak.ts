@@ -17,13 +17,12 @@
 // the runner samples the server's VmRSS, its open file descriptors and its CPU time. Exit code 1 when
 // an assertion fails; results are written either way.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import ts from 'typescript';
-import { buildDir } from './lib/build';
+import { buildDir, transpileInto } from './lib/build';
 import { CLK_TCK, coreTicks, cpuTicks, memory, ROOT } from './lib/proc';
 import { machine, median } from './lib/report';
 
@@ -137,22 +136,8 @@ function luaTable(kinds: Kind[], host: string): { file: string; rotation: number
 /** buildDir() holds src/ and bench/servers/; the bundled API's handlers/ and openapi/*.ts go beside them. */
 function buildBundledApi(): string {
   const out = buildDir();
-  const config = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile).config;
-  const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, ROOT);
-  const compilerOptions: ts.CompilerOptions = { ...options, module: ts.ModuleKind.CommonJS, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false };
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) {
-        const target = path.join(out, path.relative(ROOT, full)).replace(/\.ts$/, '.js');
-        mkdirSync(path.dirname(target), { recursive: true });
-        writeFileSync(target, ts.transpileModule(readFileSync(full, 'utf8'), { compilerOptions, fileName: full }).outputText);
-      }
-    }
-  };
-  walk(path.join(ROOT, 'handlers'));
-  walk(path.join(ROOT, 'openapi'));
+  transpileInto(path.join(ROOT, 'handlers'), out);
+  transpileInto(path.join(ROOT, 'openapi'), out);
   return out;
 }
 

@@ -15,12 +15,20 @@ export function buildDir(): string {
   if (built) return built;
   const out = path.join(os.tmpdir(), 'specbind-bench', `build-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
+  transpileInto(path.join(ROOT, 'src'), out);
+  transpileInto(path.join(ROOT, 'bench', 'servers'), out);
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+  return (built = out);
+}
+
+/** Transpiles every .ts file under `dir` (a folder of the repository) to `out`, at the same relative path; other files are copied. */
+export function transpileInto(dir: string, out: string): void {
   const config = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile).config;
   const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, ROOT);
   const compilerOptions: ts.CompilerOptions = { ...options, module: ts.ModuleKind.CommonJS, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false };
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = path.join(dir, name);
+  const walk = (folder: string) => {
+    for (const name of readdirSync(folder)) {
+      const full = path.join(folder, name);
       const target = path.join(out, path.relative(ROOT, full));
       if (statSync(full).isDirectory()) walk(full);
       else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) {
@@ -33,8 +41,5 @@ export function buildDir(): string {
       }
     }
   };
-  walk(path.join(ROOT, 'src'));
-  walk(path.join(ROOT, 'bench', 'servers'));
-  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
-  return (built = out);
+  walk(dir);
 }

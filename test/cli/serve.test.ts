@@ -1,7 +1,7 @@
 // `specbind serve`: option precedence (flags > environment > config file), and --workers over a real port.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer as createNetServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { freePort, workerPids } from '../helpers/processes';
 import { resolveServeOptions } from '../../src/cli/serve';
 
 const ROOT = path.join(__dirname, '../..');
@@ -43,28 +43,6 @@ describe('serve options', () => {
     expect(resolveServeOptions({}, {}).options.compile).toBeUndefined(); // createServer's default: lazy
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function workerPids(primary: number): number[] {
-  try {
-    // Only the cluster workers: tsx's esbuild service is a child of the primary too.
-    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes('cli.ts'))
-      .map((line) => Number(line.trim().split(/\s+/)[0]))
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, extra?: () => string, ms = 45_000): Promise<T> {
   const deadline = Date.now() + ms;

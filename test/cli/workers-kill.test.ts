@@ -14,35 +14,14 @@
 // (the primary keeps its descriptor: a node:cluster defect, also behind serve.test.ts's retry). Such a
 // request is on the killed worker too, but hangs until the client's timeout (3 s here): the test
 // counts those apart, on new connections only, at most one per closing client.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import * as path from 'node:path';
+import { freePort, workerPids } from '../helpers/processes';
 
 const ROOT = path.join(__dirname, '../..');
 const FIXTURE = 'test/fixtures/workers';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** The cluster workers of `primary` (tsx's esbuild service is a child too: only the cli.ts processes). */
-function workerPids(primary: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes('cli.ts'))
-      .map((line) => Number(line.trim().split(/\s+/)[0]))
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms: number, detail: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + ms;

@@ -15,9 +15,9 @@
 //   source test/store/ci-postgres.sh && start_ci_postgres && npx jest test/store/db-outage
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../helpers/processes';
 
 const ROOT = path.join(__dirname, '../..');
 const API_KEY = 'outage-test-key';
@@ -38,15 +38,6 @@ const BIN = pgBin();
 if (process.env.CI === 'true' && !BIN) {
   test('CI runs the database outage test', () => {
     throw new Error('CI=true but TEST_PG_BIN is not set: .ci/run sources test/store/ci-postgres.sh, whose start_ci_postgres exports it');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
   });
 }
 
