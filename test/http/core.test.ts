@@ -202,6 +202,65 @@ describe('the runtime core on a real server', () => {
       }
     });
 
+    it('lingers after a 413: a client that sends its whole upload at once gets no write error and reads the answer', async () => {
+      // A server that closed right after its answer would have the kernel reset the connection at the
+      // bytes still arriving: the client's write fails (EPIPE), and clients busy writing then never
+      // read the 413 (node's http client among them). The server reads on until the client closes.
+      const small = await start({ spec: SPEC, handlers: makeHandlers([]), missingHandlers: 'notImplemented', bodyLimit: 1024 });
+      const { port } = new URL(small.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      const size = 4 * 1024 * 1024;
+      try {
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk));
+        const closed = new Promise((resolve) => socket.on('close', resolve));
+        const socketError = new Promise<string>((resolve) => socket.on('error', (error) => resolve(error.message)));
+        socket.write(`POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+        const written = new Promise<string>((resolve) => socket.write(Buffer.alloc(size, 'x'), (error) => resolve(error ? error.message : 'written')));
+        const started = Date.now();
+        expect(await Promise.race([written, socketError])).toBe('written');
+        await closed;
+        expect(received).toMatch(/^HTTP\/1\.1 413/);
+        expect(received.toLowerCase()).toContain('connection: close');
+        // Closed when the client was done, not at the end of the lingering time.
+        expect(Date.now() - started).toBeLessThan(1_500);
+      } finally {
+        socket.destroy();
+        await small.close();
+      }
+    });
+
+    it('lingers for a bounded time: a client that trickles on and never finishes is cut off after about 2 s', async () => {
+      const small = await start({ spec: SPEC, handlers: makeHandlers([]), missingHandlers: 'notImplemented', bodyLimit: 1024 });
+      const { port } = new URL(small.url);
+      // allowHalfOpen: our side stays open after the server's FIN, as a careless client's would.
+      const socket = net.connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true });
+      try {
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk));
+        const cutOff = new Promise<string>((resolve) => {
+          socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+          socket.on('close', () => resolve('closed'));
+        });
+        socket.write(`POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024}\r\n\r\n`);
+        socket.write('x'.repeat(4096));
+        while (!received.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+        const answered = Date.now();
+        // A few bytes every 100 ms: once the server has closed, the kernel resets the next write.
+        const trickle = setInterval(() => socket.writable && socket.write('x'), 100);
+        const outcome = await cutOff;
+        clearInterval(trickle);
+        expect(received).toMatch(/^HTTP\/1\.1 413/);
+        expect(outcome).toMatch(/ECONNRESET|EPIPE|closed/);
+        const lingered = Date.now() - answered;
+        expect(lingered).toBeGreaterThan(1_500);
+        expect(lingered).toBeLessThan(5_000);
+      } finally {
+        socket.destroy();
+        await small.close();
+      }
+    });
+
     it('accepts a +json media type the operation declares', async () => {
       await api.request('POST', '/api/v1/items', { body: { name: 'patchable' } });
       const list = await api.request('GET', '/api/v1/items');
