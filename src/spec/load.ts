@@ -90,8 +90,15 @@ const LOCAL_REF = /\$ref['"]?[ \t]*:[ \t]*(?:['"]|[>|][-+]?[ \t]*\r?\n[ \t]+)#\/
  * Conservative: a `$ref` anywhere else (in a description, a flow key, an escaped key) says "maybe".
  */
 function onlyLocalRefs(text: string): boolean {
-  if (/\\(?:u0024|x24|U00000024)/.test(text)) return false;
+  // An escaped `$` could spell a `$ref` key the scan below would not see. Found backslash by backslash:
+  // V8 searches a two-byte string for a one-character needle far faster than for '\\u0024' (2 ms
+  // against 20 on GitHub's 13 MB).
+  for (let at = text.indexOf('\\'); at !== -1; at = text.indexOf('\\', at + 2)) {
+    if (text.startsWith('u0024', at + 1) || text.startsWith('x24', at + 1) || text.startsWith('U00000024', at + 1)) return false;
+  }
   for (let at = text.indexOf('$ref'); at !== -1; at = text.indexOf('$ref', at + 4)) {
+    // JSON as written by JSON.stringify (pretty or not) first: no regex for those.
+    if (text.startsWith('": "#/', at + 4) || text.startsWith('":"#/', at + 4)) continue;
     LOCAL_REF.lastIndex = at;
     if (!LOCAL_REF.test(text)) return false;
   }
