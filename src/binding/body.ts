@@ -66,26 +66,44 @@ export const CLOSE = { connection: 'close' };
 
 /** Reads the whole body, refusing (413) as soon as it passes `limit`. */
 export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => readBodyInto(request, limit, (error, bytes) => (error ? reject(error) : resolve(bytes!))));
+}
+
+/**
+ * `readBody` with a callback, called once: the pipeline's POST path reads this way, without a promise
+ * (each promise hop per request is measurable at 50k req/s). Called at once when Content-Length
+ * already says the body is over the limit.
+ */
+export function readBodyInto(request: IncomingMessage, limit: number, done: (error: unknown, bytes?: Buffer) => void): void {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`, { headers: CLOSE }));
+    done(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`, { headers: CLOSE }));
+    return;
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        request.off('data', onData);
-        reject(HttpError.of('payloadTooLarge', `the body is over the limit of ${limit} bytes`, { headers: CLOSE }));
-      } else chunks.push(chunk);
-    };
-    // The listeners stay on a finished request (it is dropped with them): removing them costs more
-    // per request than the rest of this function, and a late 'error' cannot reject a settled promise.
-    // A client that goes away mid-body is an 'error' (ECONNRESET, "aborted") on the request.
-    request.on('data', onData);
-    request.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    request.on('error', reject);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      request.off('data', onData);
+      settled = true;
+      done(HttpError.of('payloadTooLarge', `the body is over the limit of ${limit} bytes`, { headers: CLOSE }));
+    } else chunks.push(chunk);
+  };
+  // The listeners stay on a finished request (it is dropped with them): removing them costs more
+  // per request than the rest of this function. A client that goes away mid-body is an 'error'
+  // (ECONNRESET, "aborted") on the request; a late one, after the body was read, is ignored.
+  request.on('data', onData);
+  request.on('end', () => {
+    if (settled) return;
+    settled = true;
+    done(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+  });
+  request.on('error', (error) => {
+    if (settled) return;
+    settled = true;
+    done(error);
   });
 }
 
