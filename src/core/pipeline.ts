@@ -294,8 +294,8 @@ export class Pipeline {
   }
 
   /**
-   * The way through when something must be awaited before the handler: a security check or a body.
-   * Never rejects: every failure becomes a response (an unexpected one a plain 500).
+   * The way through when something must be awaited before the handler: a security check (then any
+   * body too), or a multipart body. Never rejects: every failure becomes a response (an unexpected one a plain 500).
    */
   private async runAsync(
     op: PreparedOperation,
