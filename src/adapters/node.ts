@@ -13,7 +13,7 @@ export function writeResponse(res: ServerResponse, response: OutgoingResponse): 
   else if (response.status !== 204 && response.status !== 304) headers['content-length'] = 0;
   // A refusal that closes the connection while the body is still arriving (413) lingers, so the
   // client reads the answer instead of a reset.
-  if (headers.connection === 'close' && !res.req.complete) lingerOnClose(res.req.socket);
+  if (headers.connection === 'close' && !res.req.complete && res.req.httpVersionMajor === 1) lingerOnClose(res.req.socket);
   res.writeHead(response.status, headers);
   res.end(response.body);
 }
