@@ -134,7 +134,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     throw new StartupError(`The OpenAPI document${loaded.file ? ` ${loaded.file}` : ''} has ${headProblems.length} problem(s):`, headProblems);
   }
   if (!deferred) {
-    const collected = collectOperations(document, loaded.file);
+    const collected = collectOperations(document, loaded.file, { heads, problems: headProblems });
     for (const warning of collected.warnings) log.warn({ warning }, 'OpenAPI document warning');
     operations = collected.operations;
     warnings = collected.warnings;

@@ -230,9 +230,12 @@ export type OperationHead = Pick<OperationSpec, 'operationId' | 'generatedId' | 
 /** Where a head's path item is: its shared parameters are merged when the operation is completed. */
 const pathItems = new WeakMap<OperationHead, { parameters: unknown; pointer: string }>();
 
-/** Every operation under `paths`, in document order. Collects all problems before failing. */
-export function collectOperations(document: OpenApiDocument, file?: string): CollectedOperations {
-  const { operations, warnings, problems } = inspectOperations(document, file);
+/**
+ * Every operation under `paths`, in document order. Collects all problems before failing. Completes
+ * `inspected` heads when the caller has walked them already (createServer, to choose deferral).
+ */
+export function collectOperations(document: OpenApiDocument, file?: string, inspected = inspectOperationHeads(document, file)): CollectedOperations {
+  const { operations, warnings, problems } = completeOperations(document, inspected, file);
   if (problems.length) {
     throw new StartupError(`The OpenAPI document${file ? ` ${file}` : ''} has ${problems.length} problem(s):`, problems);
   }
@@ -241,16 +244,16 @@ export function collectOperations(document: OpenApiDocument, file?: string): Col
 
 /** The same walk, returning problems instead of throwing (for `specbind check`, which lists everything). */
 export function inspectOperations(document: OpenApiDocument, file?: string): CollectedOperations & { problems: StartupProblem[] } {
+  return completeOperations(document, inspectOperationHeads(document, file), file);
+}
+
+/** Every head completed, with the per-operation checks; problems of the heads first. */
+function completeOperations(document: OpenApiDocument, inspected: { heads: OperationHead[]; problems: StartupProblem[] }, file: string | undefined): CollectedOperations & { problems: StartupProblem[] } {
   const problems: StartupProblem[] = [];
   const warnings: StartupProblem[] = [];
-  const heads = walkHeads(document, problems);
-  const operations = heads.map((head) => completeOperation(document, head, problems));
-  const byId = new Map<string, OperationHead>();
-  for (const op of operations) {
-    checkUniqueId(op, byId, problems);
-    checkParameters(op, problems, warnings);
-  }
-  return { operations, warnings: withFile(warnings, file), problems: withFile(problems, file) };
+  const operations = inspected.heads.map((head) => completeOperation(document, head, problems));
+  for (const op of operations) checkParameters(op, problems, warnings);
+  return { operations, warnings: withFile(warnings, file), problems: [...inspected.problems, ...withFile(problems, file)] };
 }
 
 /**
