@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { StartupError, type StartupProblem } from '../errors';
 import { pointer, resolvePointer } from './pointer';
+import { STOP, walkMembers } from './walk';
 
 export type Dialect = '3.0' | '3.1';
 
@@ -107,19 +108,7 @@ function onlyLocalRefs(text: string): boolean {
 
 /** True when some `$ref` leaves the file; only then is the (slower) multi-file bundler needed. */
 function hasExternalRef(node: unknown): boolean {
-  const stack: unknown[] = [node];
-  while (stack.length) {
-    const current = stack.pop();
-    if (Array.isArray(current)) {
-      for (const item of current) if (item && typeof item === 'object') stack.push(item);
-    } else if (current && typeof current === 'object') {
-      for (const [key, value] of Object.entries(current)) {
-        if (key === '$ref' && typeof value === 'string' && !value.startsWith('#')) return true;
-        if (value && typeof value === 'object') stack.push(value);
-      }
-    }
-  }
-  return false;
+  return walkMembers(node, (key, value) => (key === '$ref' && typeof value === 'string' && !value.startsWith('#') ? STOP : undefined));
 }
 
 async function bundleFile(file: string, parsed: unknown): Promise<OpenApiDocument> {

@@ -8,6 +8,7 @@ import addFormats from 'ajv-formats';
 import isSafeRegex from 'safe-regex2';
 import type { Dialect } from '../spec/load';
 import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, LazyDocument, transformDocument, type Direction } from './transform';
+import { STOP, walkMembers } from '../spec/walk';
 
 export interface Violation {
   /** JSON pointer into the validated value ('' for the value itself). */
@@ -64,20 +65,7 @@ const ID_KEYWORDS = new Set(['$id', '$anchor', '$dynamicAnchor', '$recursiveAnch
 
 /** Whether any object in the document has an id or anchor keyword (3.1 schemas may be reached by them). */
 function hasSchemaIds(document: unknown): boolean {
-  const stack: unknown[] = [document];
-  while (stack.length) {
-    const current = stack.pop();
-    if (Array.isArray(current)) {
-      for (const item of current) if (item && typeof item === 'object') stack.push(item);
-    } else if (current && typeof current === 'object') {
-      for (const key in current) {
-        if (ID_KEYWORDS.has(key)) return true;
-        const value = (current as any)[key];
-        if (value && typeof value === 'object') stack.push(value);
-      }
-    }
-  }
-  return false;
+  return walkMembers(document, (key) => (ID_KEYWORDS.has(key) ? STOP : undefined));
 }
 
 export class SchemaCompiler {

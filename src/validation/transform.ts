@@ -3,6 +3,7 @@
 // `readOnly` properties are dropped from `required` and forbidden in requests (`writeOnly` in responses).
 import type { Dialect } from '../spec/load';
 import { escapeToken, resolvePointer, unescapeToken } from '../spec/pointer';
+import { SKIP, walkMembers } from '../spec/walk';
 
 export type Direction = 'request' | 'response';
 
@@ -125,19 +126,10 @@ function merge(target: any, value: any): void {
 
 /** The decoded pointers of every internal `$ref` in a transformed subtree (data values left alone). */
 function collectRefs(node: unknown, into: string[]): void {
-  const stack: unknown[] = [node];
-  while (stack.length) {
-    const current = stack.pop();
-    if (Array.isArray(current)) {
-      for (const item of current) if (item && typeof item === 'object') stack.push(item);
-    } else if (current && typeof current === 'object') {
-      for (const key in current) {
-        const value = (current as any)[key];
-        if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) into.push(decodeFragment(value));
-        else if (value && typeof value === 'object' && !NOT_SCHEMA.has(key)) stack.push(value);
-      }
-    }
-  }
+  walkMembers(node, (key, value) => {
+    if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) into.push(decodeFragment(value));
+    else if (NOT_SCHEMA.has(key)) return SKIP;
+  });
 }
 
 function decodeFragment(ref: string): string {
