@@ -18,20 +18,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
-import { freePort, workerPids } from '../helpers/processes';
+import { freePort, until, workerPids } from '../helpers/processes';
 
 const ROOT = path.join(__dirname, '../..');
 const FIXTURE = 'test/fixtures/workers';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms: number, detail: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** One request of the traffic. `connPid`: the worker that last answered on its connection before it was sent (undefined: a new connection). */
 interface Outcome {

@@ -24,3 +24,14 @@ export function workerPids(primary: number): number[] {
     return [];
   }
 }
+
+/** Polls `probe` every 50 ms until it gives a value; past `ms`, fails naming `what` (and `detail()`, e.g. the process's output). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms: number, detail: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${detail()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

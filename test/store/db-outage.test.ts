@@ -17,7 +17,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../helpers/processes';
+import { freePort, until } from '../helpers/processes';
 
 const ROOT = path.join(__dirname, '../..');
 const API_KEY = 'outage-test-key';
@@ -134,16 +134,6 @@ async function serve(databaseUrl: string): Promise<Served> {
     return (await get(url, '/readyz').catch(() => undefined))?.status === 200 || undefined;
   }, 45_000, () => output);
   return { child, url, output: () => output };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number, detail: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface Reply {
