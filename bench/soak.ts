@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { buildDir, transpileInto } from './lib/build';
 import { CLK_TCK, coreTicks, cpuTicks, memory, ROOT } from './lib/proc';
 import { machine, median } from './lib/report';
+import { runWrkJson } from './lib/wrk';
 
 const API_KEY = 'soak-key';
 const SAMPLE_MS = 5000;
@@ -270,19 +271,7 @@ interface WrkSoak {
 
 function runWrk(url: string, tableFile: string, seconds: number, connections: number): Promise<WrkSoak> {
   const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', LUA, url];
-  const child = spawn('taskset', args, { env: { ...process.env, SOAK_TABLE: tableFile }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('SOAK_JSON '));
-      if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${err || out}`));
-      resolve(JSON.parse(line.slice('SOAK_JSON '.length)));
-    });
-  });
+  return runWrkJson<WrkSoak>('taskset', args, { SOAK_TABLE: tableFile }, 'SOAK_JSON ');
 }
 
 export async function soak(options: { seconds: number; connections: number; warmup: number; store: Store; only?: RegExp; log: (s: string) => void }) {

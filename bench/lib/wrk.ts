@@ -29,10 +29,18 @@ export function wrk(url: string, options: WrkOptions): Promise<WrkResult> {
   const core = options.core === undefined ? 1 : options.core;
   const args = ['-t1', `-c${options.connections ?? 10}`, `-d${Math.max(1, Math.round(options.seconds))}s`, `--timeout`, `${options.timeoutSeconds ?? 5}s`, '-s', LUA, url];
   const [command, argv] = core === null ? ['wrk', args] : ['taskset', ['-c', String(core), 'wrk', ...args]];
-  const child = spawn(command, argv, {
-    env: { ...process.env, WRK_METHOD: options.method ?? 'GET', WRK_BODY: options.body ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runWrkJson(command, argv, { WRK_METHOD: options.method ?? 'GET', WRK_BODY: options.body ?? '' }, 'WRK_JSON ').then((parsed: any) => ({
+    ...parsed,
+    rps: parsed.requests / (parsed.durationUs / 1e6),
+  }));
+}
+
+/**
+ * Runs wrk (`command` is wrk or taskset) with a Lua script that prints its results as one JSON line
+ * after `marker`, and parses that line. Also the soak's runner.
+ */
+export function runWrkJson<T>(command: string, argv: string[], env: Record<string, string>, marker: string): Promise<T> {
+  const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -41,10 +49,9 @@ export function wrk(url: string, options: WrkOptions): Promise<WrkResult> {
     child.once('error', reject);
     // 'close', not 'exit': the output may still be in the pipe when the process has exited.
     child.once('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
-      if (code !== 0 || !line) return reject(new Error(`wrk ${argv.join(' ')} failed (${code}): ${err || out}`));
-      const parsed = JSON.parse(line.slice('WRK_JSON '.length));
-      resolve({ ...parsed, rps: parsed.requests / (parsed.durationUs / 1e6) });
+      const line = out.split('\n').find((l) => l.startsWith(marker));
+      if (code !== 0 || !line) return reject(new Error(`${command} ${argv.join(' ')} failed (${code}): ${err || out}`));
+      resolve(JSON.parse(line.slice(marker.length)) as T);
     });
   });
 }
