@@ -9,14 +9,22 @@ export function handlers(): Record<string, Handler> {
   return out;
 }
 
+function benchMetrics(setting: string | undefined): boolean | { processMetrics?: boolean; gcDuration?: boolean } {
+  if (setting === '0') return false;
+  if (setting === 'noprocess') return { processMetrics: false };
+  if (setting === 'gc') return { gcDuration: true };
+  return true;
+}
+
 async function main() {
   const started = performance.now();
   const server = await createServer({
     spec: SPEC_FILE,
     handlers: handlers(),
-    // BENCH_RESPONSE_VALIDATION / BENCH_METRICS=0: what those checks cost (A/B only; the benchmark runs the defaults).
+    // BENCH_RESPONSE_VALIDATION, BENCH_METRICS=0|noprocess|gc: what those checks cost (A/B only, bench/ab.ts;
+    // the benchmark runs the defaults).
     responseValidation: (process.env.BENCH_RESPONSE_VALIDATION as 'strict' | 'warn' | 'off' | undefined) ?? 'strict',
-    metrics: process.env.BENCH_METRICS !== '0',
+    metrics: benchMetrics(process.env.BENCH_METRICS),
     // The library's default (lazy) unless BENCH_COMPILE says otherwise: warm-up compiles what is measured.
     compile: process.env.BENCH_COMPILE as 'eager' | 'lazy' | undefined,
     logger: { level: process.env.LOG_LEVEL ?? 'warn' },

@@ -3,7 +3,8 @@
 //   specbind_http_request_duration_seconds{operationId,method,status}   histogram; its _count is the
 //                                                                        request count
 //   specbind_response_validation_failures_total{operationId}            counter (strict and warn mode)
-//   process_* and nodejs_*                                              prom-client's default metrics
+//   process_* and nodejs_*                                              prom-client's default metrics, its GC
+//                                                                        histogram only with { gcDuration: true }
 //
 // Requests that match no operation (404, 405, /healthz, /docs, /metrics itself) count under
 // operationId="(none)".
@@ -20,6 +21,8 @@ export interface MetricsOptions {
   path?: string;
   /** Include prom-client's process and Node.js metrics (default true). */
   processMetrics?: boolean;
+  /** Include prom-client's `nodejs_gc_duration_seconds` histogram too (default false: it costs every request a few %). */
+  gcDuration?: boolean;
   /** Histogram buckets in seconds. */
   buckets?: number[];
   /** Register specbind's metrics in this registry (your own metrics are then served beside them). */
@@ -62,12 +65,20 @@ export class RequestDurations {
   /** operationId → method → status → series. */
   private readonly index = new Map<string, Map<string, Map<number, Series>>>();
   private readonly all: Series[] = [];
+  private last?: Series;
 
   constructor(buckets: readonly number[]) {
     this.bounds = [...new Set(buckets.filter((b) => Number.isFinite(b)))].sort((a, b) => a - b);
   }
 
   series(operationId: string, method: string, status: number): Series {
+    // Consecutive requests are often the same operation and answer: one comparison instead of three lookups.
+    const last = this.last;
+    if (last && last.labels.status === status && last.labels.operationId === operationId && last.labels.method === method) return last;
+    return (this.last = this.lookup(operationId, method, status));
+  }
+
+  private lookup(operationId: string, method: string, status: number): Series {
     let byMethod = this.index.get(operationId);
     if (!byMethod) this.index.set(operationId, (byMethod = new Map()));
     let byStatus = byMethod.get(method);
@@ -115,12 +126,44 @@ export class RequestDurations {
   }
 }
 
+/**
+ * prom-client's default process metrics, one collector at a time (its collectDefaultMetrics takes
+ * them all): the GC duration histogram only when asked for. Its PerformanceObserver costs every
+ * request of a busy server: 4-7 % of raw node:http's throughput and 3 % of specbind's on this
+ * machine, at ~100 scavenges a second (bench/README.md, "What the GC metric costs").
+ */
+type Collector = (registry: Registry, config: Record<string, unknown>) => void;
+const COLLECTOR_DIR = 'prom-client/lib/metrics/';
+
+function defaultCollectors(): Map<string, Collector> | undefined {
+  try {
+    // prom-client exports only collectDefaultMetrics; its list and per-metric modules are in lib/ (pinned ^15).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const names: string[] = require('prom-client/lib/defaultMetrics').metricsList;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new Map(names.map((name) => [name, require(COLLECTOR_DIR + name) as Collector]));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Process metrics are per process: collected once, into their own registry, whatever number of servers runs. */
 let processRegistry: Registry | undefined;
-function processMetricsRegistry(): Registry {
+let gcObserved = false;
+function processMetricsRegistry(gcDuration: boolean): Registry {
+  const config = { eventLoopMonitoringPrecision: 10 };
   if (!processRegistry) {
     processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
+    const collectors = defaultCollectors();
+    if (!collectors) {
+      // A prom-client whose layout differs: all of its defaults, the GC histogram included.
+      collectDefaultMetrics({ register: processRegistry });
+      gcObserved = true;
+    } else for (const [name, collect] of collectors) if (name !== 'gc') collect(processRegistry, config);
+  }
+  if (gcDuration && !gcObserved) {
+    (require(`${COLLECTOR_DIR}gc`) as Collector)(processRegistry, config); // eslint-disable-line @typescript-eslint/no-require-imports
+    gcObserved = true;
   }
   return processRegistry;
 }
@@ -157,7 +200,7 @@ export class Metrics implements RequestMetrics {
     // A registry of the caller's may be scraped without us: then now.
     this.unreported = operationIds;
     if (options.registry) this.reportZeroes();
-    if (options.processMetrics !== false) this.process = processMetricsRegistry();
+    if (options.processMetrics !== false) this.process = processMetricsRegistry(options.gcDuration === true);
   }
 
   request(operationId: string | undefined, method: string | undefined, status: number, seconds: number): void {
