@@ -10,7 +10,8 @@ interface PatternChild<T> {
 
 interface Route<T> {
   store: T;
-  paramNames: string[];
+  /** The matched values (in template order) as an object by parameter name. */
+  params: (values: string[]) => Record<string, string>;
 }
 
 interface TrieNode<T> {
@@ -24,6 +25,9 @@ export type RouteMatch<T> =
   | { kind: 'found'; store: T; params: Record<string, string> }
   | { kind: 'methodNotAllowed'; allowed: string[] }
   | { kind: 'notFound' };
+
+// node's parser hands over methods as these constant strings: found without upper-casing a copy.
+const METHOD_KEYS = new Map(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'].map((m) => [m, m]));
 
 const newNode = <T>(): TrieNode<T> => ({ statics: new Map(), patterns: [] });
 const TEMPLATE = /\{([^}]+)\}/g;
@@ -64,20 +68,18 @@ export class Router<T> {
     node.routes ??= new Map();
     const key = method.toUpperCase();
     if (node.routes.has(key)) throw new Error(`duplicate route ${key} ${template}`);
-    node.routes.set(key, { store, paramNames });
+    node.routes.set(key, { store, params: paramsBuilder(paramNames) });
     this.table.push({ method: key, template });
   }
 
   find(method: string, path: string): RouteMatch<T> {
-    const key = method.toUpperCase();
+    const key = METHOD_KEYS.get(method) ?? method.toUpperCase();
     const start = firstSegment(path);
     const values: string[] = [];
     const route = this.walk(this.root, path, start, values, key, undefined);
     if (route) {
       // Values stay percent-encoded: splitting by style (`a,b`, `;x=1`) must happen before decoding.
-      const params: Record<string, string> = {};
-      for (let i = 0; i < route.paramNames.length; i++) params[route.paramNames[i]] = values[i];
-      return { kind: 'found', store: route.store, params };
+      return { kind: 'found', store: route.store, params: route.params(values) };
     }
     // Not found: walk again, this time collecting every matching path's methods (rare, so kept apart).
     const leaves: TrieNode<T>[] = [];
@@ -105,7 +107,7 @@ export class Router<T> {
     const end = path.indexOf('/', start);
     const raw = end === -1 ? path.slice(start) : path.slice(start, end);
     const next = end === -1 ? -1 : end + 1;
-    const literal = node.statics.get(raw) ?? (raw.includes('%') ? node.statics.get(safeDecode(raw)) : undefined);
+    const literal = node.statics.size === 0 ? undefined : (node.statics.get(raw) ?? (raw.includes('%') ? node.statics.get(safeDecode(raw)) : undefined));
     if (literal) {
       const route = this.walk(literal, path, next, values, method, leaves);
       if (route) return route;
@@ -132,6 +134,24 @@ export class Router<T> {
   routes(): ReadonlyArray<{ method: string; template: string }> {
     return this.table;
   }
+}
+
+/**
+ * `(values) => ({ petId: values[0] })` for a route's parameter names: an object literal of one shape per
+ * route, where filling `{}` key by key cost ~30 ns a request. Names are JSON-quoted into the source; a
+ * `__proto__` (a literal would set the prototype) gets the key-by-key version with own properties.
+ */
+function paramsBuilder(names: string[]): (values: string[]) => Record<string, string> {
+  if (names.length === 0) return () => ({});
+  if (names.includes('__proto__')) {
+    return (values) => {
+      const params: Record<string, string> = {};
+      names.forEach((name, i) => Object.defineProperty(params, name, { value: values[i], enumerable: true, writable: true, configurable: true }));
+      return params;
+    };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('values', `return { ${names.map((name, i) => `${JSON.stringify(name)}: values[${i}]`).join(', ')} };`) as (values: string[]) => Record<string, string>;
 }
 
 /** Where the first segment of a request path begins; -1 when it has none (`/`, ``). */

@@ -40,6 +40,17 @@ describe('Router', () => {
     expect(r.find('GET', '/pets').kind).toBe('found');
   });
 
+  it('hands back parameters under any name as own properties: quotes, dashes, __proto__, a lower-case method', () => {
+    const r = router(['GET', '/q/{a"b}/{x-y}'], ['GET', '/p/{__proto__}/{constructor}']);
+    expect(r.find('GET', '/q/1/2')).toEqual({ kind: 'found', store: 'GET /q/{a"b}/{x-y}', params: { 'a"b': '1', 'x-y': '2' } });
+    const found = r.find('get', '/p/evil/c');
+    if (found.kind !== 'found') throw new Error(`not found: ${found.kind}`);
+    expect(Object.getPrototypeOf(found.params)).toBe(Object.prototype);
+    expect(Object.keys(found.params)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(found.params, '__proto__')?.value).toBe('evil');
+    expect(found.params.constructor).toBe('c');
+  });
+
   it('refuses a duplicate route', () => {
     expect(() => router(['GET', '/a/{x}'], ['GET', '/a/{y}'])).toThrow('duplicate route GET /a/{y}');
   });
