@@ -1,4 +1,5 @@
 // node:http adapter: translates only. The core answers with a neutral response; this writes it.
+import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OutgoingResponse } from '../core/respond';
 import { lingerOnClose } from './linger';

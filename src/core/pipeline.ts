@@ -1,10 +1,11 @@
 // The request's way through, for one prepared document: route → security → parameters and body →
 // handler → reply → response validation. Speaks node's request in, a neutral response out.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type ViolationDetail } from '../errors';
-import { parseCookies, parseQuery, type RawParameters } from '../binding/parameters';
+import { parseCookies, parseQuery, type QueryMap, type RawParameters } from '../binding/parameters';
 import { type BodyPlan, type MediaPlan, matchMedia, parseBody, readBody, readBodyInto } from '../binding/body';
 import { forValidation, type MultipartLimits, parseMultipart, textWhereFileDeclared } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
@@ -99,6 +100,24 @@ class RequestContext implements HandlerContext {
     return (this.logger ??= this.baseLog.child({ reqId: this.requestId, operationId: this.op.info.operationId }));
   }
 }
+
+/** Where parameters are read from: the query parsed once, cookies on first use. */
+class RequestParts implements RawParameters {
+  private parsedCookies?: Map<string, string>;
+
+  constructor(
+    readonly path: Record<string, string>,
+    readonly query: QueryMap,
+    readonly request: IncomingMessage,
+  ) {}
+
+  cookies(): Map<string, string> {
+    return (this.parsedCookies ??= parseCookies(this.request.headers.cookie));
+  }
+}
+
+/** The query of a URL without one (most requests): shared, read only. */
+const NO_QUERY: QueryMap = new Map();
 
 export class Pipeline {
   constructor(private readonly options: PipelineOptions) {}
@@ -350,8 +369,7 @@ export class Pipeline {
   private bindParameters(compiled: CompiledOperation, request: IncomingMessage, search: string, pathParams: Record<string, string>, errors: ViolationDetail[]): Record<string, unknown> {
     const input: Record<string, unknown> = {};
     if (compiled.parameters.length === 0 && !(this.options.rejectUnknownQuery && search)) return input;
-    let cookies: Map<string, string> | undefined;
-    const raw: RawParameters = { path: pathParams, query: parseQuery(search), request, cookies: () => (cookies ??= parseCookies(request.headers.cookie)) };
+    const raw = new RequestParts(pathParams, search ? parseQuery(search) : NO_QUERY, request);
     for (const plan of compiled.parameters) plan.bind(raw, input, errors);
     if (this.options.rejectUnknownQuery) {
       for (const key of raw.query.keys()) {

@@ -1,5 +1,6 @@
 // From a handler's result (a value, a Reply, an HttpError) to the bytes on the wire: the declared
 // response chosen, its media type negotiated, the body serialised and checked against the document.
+import { Buffer } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
 import { HttpError, PROBLEMS, problemType, type ViolationDetail } from '../errors';
 import type { ResponseSpec } from '../spec/operations';

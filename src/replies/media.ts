@@ -31,8 +31,22 @@ interface AcceptEntry {
   q: number;
 }
 
-export function parseAccept(header: string | undefined): AcceptEntry[] | undefined {
+// Clients send the same few Accept headers again and again (`*/*`, `application/json`, a browser's):
+// parsed once each. Bounded: a client sending a new one per request only refills it.
+const ACCEPT_CACHE_SIZE = 256;
+const parsedAccepts = new Map<string, readonly AcceptEntry[]>();
+
+export function parseAccept(header: string | undefined): readonly AcceptEntry[] | undefined {
   if (!header) return undefined;
+  let entries = parsedAccepts.get(header);
+  if (!entries) {
+    if (parsedAccepts.size >= ACCEPT_CACHE_SIZE) parsedAccepts.clear();
+    parsedAccepts.set(header, (entries = Object.freeze(parseAcceptHeader(header))));
+  }
+  return entries;
+}
+
+function parseAcceptHeader(header: string): AcceptEntry[] {
   const entries: AcceptEntry[] = [];
   for (const part of header.split(',')) {
     const [type, ...params] = part.split(';');
@@ -47,7 +61,7 @@ export function parseAccept(header: string | undefined): AcceptEntry[] | undefin
  * The first of `offered` (declared media types, in document order) that `accept` admits, by preference.
  * Undefined when nothing is acceptable; the first offered when there is no Accept header.
  */
-export function negotiate(offered: string[], accept: AcceptEntry[] | undefined): string | undefined {
+export function negotiate(offered: string[], accept: readonly AcceptEntry[] | undefined): string | undefined {
   if (offered.length === 0) return undefined;
   if (!accept || accept.length === 0) return offered[0];
   for (const entry of accept) {
