@@ -10,8 +10,9 @@ interface PatternChild<T> {
 
 interface Route<T> {
   store: T;
-  /** The matched values (in template order) as an object by parameter name. */
-  params: (values: string[]) => Record<string, string>;
+  paramNames: string[];
+  /** The matched values (in template order) as an object by parameter name: made on the route's first match. */
+  params?: (values: string[]) => Record<string, string>;
 }
 
 interface TrieNode<T> {
@@ -31,6 +32,7 @@ const METHOD_KEYS = new Map(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'O
 
 const newNode = <T>(): TrieNode<T> => ({ statics: new Map(), patterns: [] });
 const TEMPLATE = /\{([^}]+)\}/g;
+const NO_NAMES: string[] = [];
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -45,7 +47,7 @@ export class Router<T> {
     let node = this.root;
     const paramNames: string[] = [];
     for (const segment of splitPath(template)) {
-      const names = [...segment.matchAll(TEMPLATE)].map((m) => m[1]);
+      const names = segment.includes('{') ? [...segment.matchAll(TEMPLATE)].map((m) => m[1]) : NO_NAMES;
       if (names.length === 0) {
         let child = node.statics.get(segment);
         if (!child) node.statics.set(segment, (child = newNode()));
@@ -68,7 +70,7 @@ export class Router<T> {
     node.routes ??= new Map();
     const key = method.toUpperCase();
     if (node.routes.has(key)) throw new Error(`duplicate route ${key} ${template}`);
-    node.routes.set(key, { store, params: paramsBuilder(paramNames) });
+    node.routes.set(key, { store, paramNames });
     this.table.push({ method: key, template });
   }
 
@@ -79,7 +81,8 @@ export class Router<T> {
     const route = this.walk(this.root, path, start, values, key, undefined);
     if (route) {
       // Values stay percent-encoded: splitting by style (`a,b`, `;x=1`) must happen before decoding.
-      return { kind: 'found', store: route.store, params: route.params(values) };
+      const params = (route.params ??= paramsBuilder(route.paramNames));
+      return { kind: 'found', store: route.store, params: params(values) };
     }
     // Not found: walk again, this time collecting every matching path's methods (rare, so kept apart).
     const leaves: TrieNode<T>[] = [];
@@ -138,8 +141,10 @@ export class Router<T> {
 
 /**
  * `(values) => ({ petId: values[0] })` for a route's parameter names: an object literal of one shape per
- * route, where filling `{}` key by key cost ~30 ns a request. Names are JSON-quoted into the source; a
- * `__proto__` (a literal would set the prototype) gets the key-by-key version with own properties.
+ * route, where filling `{}` key by key cost ~30 ns a request. Made on first match, not at `add`: a
+ * compiled function each is ~8 µs, 10 ms of startup for GitHub's 1,223 routes. Names are JSON-quoted
+ * into the source; a `__proto__` (a literal would set the prototype) gets the key-by-key version with
+ * own properties.
  */
 function paramsBuilder(names: string[]): (values: string[]) => Record<string, string> {
   if (names.length === 0) return () => ({});
