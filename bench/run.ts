@@ -7,7 +7,7 @@
 // median of the per-round ratios (each round's raw run is its reference), so slow drift of a
 // shared machine cancels out.
 //
-//   npm run bench                       3 rounds, 5 s per measured run, then scale.ts and large.ts
+//   npm run bench                       5 rounds, 5 s per measured run, then scale.ts and large.ts
 //   npm run bench -- --quick            1 round, 2 s runs, main comparison only (< 1 min)
 //   options: --rounds N --seconds S --warmup S --connections N --variants raw,specbind,...
 //            --no-scale --no-large --out file.json
@@ -183,7 +183,7 @@ async function main() {
     },
   });
   const quick = values.quick!;
-  const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+  const rounds = Number(values.rounds ?? (quick ? 1 : 5));
   const seconds = Number(values.seconds ?? (quick ? 2 : 5));
   const warmup = Number(values.warmup ?? 1);
   const variants = values.variants ? values.variants.split(',') : VARIANTS.map((v) => v.id);

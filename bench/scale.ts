@@ -3,7 +3,7 @@
 // specbind and the spec-first peers. Per document and variant: startup (spawn to listening, and the
 // library's own init), RSS once ready, and req/s, p99 and CPU µs per request on the first and on the
 // last operation of the document. Part of `npm run bench` (not --quick); alone:
-//   npx tsx bench/scale.ts [--sizes 10,3000] [--variants specbind,fastify-glue] [--seconds 2] [--repeats 3]
+//   npx tsx bench/scale.ts [--sizes 10,3000] [--variants specbind,fastify-glue] [--seconds 2] [--repeats 5]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -68,7 +68,7 @@ export async function runScale(options: { sizes?: number[]; variants?: string[];
   const sizes = options.sizes ?? SIZES;
   const variants = options.variants ?? SCALE_VARIANTS;
   const seconds = options.seconds ?? 2;
-  const repeats = options.repeats ?? 3;
+  const repeats = options.repeats ?? 5;
   const warmup = options.warmup ?? 1;
   // openapi-backend needs minutes to start with 3,000 operations: past this, the row says "not ready".
   const startupTimeoutMs = options.startupTimeoutMs ?? 60_000;
