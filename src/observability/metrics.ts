@@ -3,8 +3,8 @@
 //   specbind_http_request_duration_seconds{operationId,method,status}   histogram; its _count is the
 //                                                                        request count
 //   specbind_response_validation_failures_total{operationId}            counter (strict and warn mode)
-//   process_* and nodejs_*                                              prom-client's default metrics, its GC
-//                                                                        histogram only with { gcDuration: true }
+//   process_* and nodejs_*                                              prom-client's default metrics (its GC
+//                                                                        histogram unless { gcDuration: false })
 //
 // Requests that match no operation (404, 405, /healthz, /docs, /metrics itself) count under
 // operationId="(none)".
@@ -21,7 +21,10 @@ export interface MetricsOptions {
   path?: string;
   /** Include prom-client's process and Node.js metrics (default true). */
   processMetrics?: boolean;
-  /** Include prom-client's `nodejs_gc_duration_seconds` histogram too (default false: it costs every request a few %). */
+  /**
+   * Include prom-client's `nodejs_gc_duration_seconds` histogram (default true). Process metrics are per
+   * process: it is there if any server of the process keeps it.
+   */
   gcDuration?: boolean;
   /** Histogram buckets in seconds. */
   buckets?: number[];
@@ -128,9 +131,10 @@ export class RequestDurations {
 
 /**
  * prom-client's default process metrics, one collector at a time (its collectDefaultMetrics takes
- * them all): the GC duration histogram only when asked for. Its PerformanceObserver costs every
- * request of a busy server: 4-7 % of raw node:http's throughput and 3 % of specbind's on this
- * machine, at ~100 scavenges a second (bench/README.md, "What the GC metric costs").
+ * them all), so that `gcDuration: false` can leave out the GC histogram. Its PerformanceObserver
+ * changes what a request costs, in both directions: the benchmark's small GET was 2-4 % faster
+ * without it, the bundled API's mixed soak load ~2 % slower (bench/README.md, "What the GC metric
+ * costs"). So it stays on by default, as prom-client has it.
  */
 type Collector = (registry: Registry, config: Record<string, unknown>) => void;
 const COLLECTOR_DIR = 'prom-client/lib/metrics/';
@@ -200,7 +204,7 @@ export class Metrics implements RequestMetrics {
     // A registry of the caller's may be scraped without us: then now.
     this.unreported = operationIds;
     if (options.registry) this.reportZeroes();
-    if (options.processMetrics !== false) this.process = processMetricsRegistry(options.gcDuration === true);
+    if (options.processMetrics !== false) this.process = processMetricsRegistry(options.gcDuration !== false);
   }
 
   request(operationId: string | undefined, method: string | undefined, status: number, seconds: number): void {

@@ -170,8 +170,7 @@ describe('GET /metrics', () => {
     for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
       expect(text).toMatch(new RegExp(`^${name} `, 'm'));
     }
-    // The GC histogram is opt-in (its observer costs every request; see the next block).
-    expect(text).not.toContain('nodejs_gc_duration_seconds');
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
   });
 
   it('counts failures under responseValidation: warn too, where the response is sent anyway', async () => {
@@ -204,23 +203,6 @@ describe('metrics options', () => {
       const text = (await api.request('GET', '/internal/metrics')).text;
       expect(sample(text, 'specbind_http_request_duration_seconds_count', { operationId: 'getPet', method: 'GET', status: 200 })).toBe(1);
       expect(text).not.toContain('process_cpu');
-    } finally {
-      await api.close();
-    }
-  });
-
-  it('adds the GC duration histogram with { gcDuration: true }, observing real collections', async () => {
-    const api = await start({ spec: SPEC, handlers, metrics: { gcDuration: true } });
-    try {
-      // Enough short-lived garbage for several scavenges; node reports them on a later turn.
-      let kept = 0;
-      for (let i = 0; i < 200_000; i++) kept += [i, { i }, `${i}`].length;
-      expect(kept).toBe(600_000);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const text = (await api.request('GET', '/metrics')).text;
-      expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
-      expect(sample(text, 'nodejs_gc_duration_seconds_count', { kind: 'minor' })).toBeGreaterThan(0);
-      expect(text).toMatch(/^process_cpu_user_seconds_total /m);
     } finally {
       await api.close();
     }

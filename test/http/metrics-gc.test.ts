@@ -1,0 +1,44 @@
+// The GC histogram of the process metrics: on by default (observability.test.ts), left out with
+// `gcDuration: false`. Its own file: process metrics are per process, and jest gives each file a fresh
+// module registry, so no server of another test has turned it on here.
+import { start } from '../helpers/server';
+
+const SPEC = {
+  openapi: '3.0.3',
+  info: { title: 'GC metrics', version: '1.0.0' },
+  paths: { '/ping': { get: { operationId: 'ping', responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'string' } } } } } } } },
+};
+
+describe('metrics: { gcDuration }', () => {
+  it('leaves out nodejs_gc_duration_seconds with false, keeping the other process metrics, even after collections', async () => {
+    const api = await start({ spec: SPEC, handlers: { ping: () => 'pong' }, metrics: { gcDuration: false } });
+    try {
+      // Short-lived garbage for several scavenges: an observer, had one been installed, would have seen them.
+      let made = 0;
+      for (let i = 0; i < 200_000; i++) made += [i, { i }, `${i}`].length;
+      expect(made).toBe(600_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const text = (await api.request('GET', '/metrics')).text;
+      expect(text).not.toContain('nodejs_gc_duration_seconds');
+      expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+      expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('adds it when a later server of the process keeps the default, and counts real collections', async () => {
+    const api = await start({ spec: SPEC, handlers: { ping: () => 'pong' } });
+    try {
+      let made = 0;
+      for (let i = 0; i < 200_000; i++) made += [i, { i }, `${i}`].length;
+      expect(made).toBe(600_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const text = (await api.request('GET', '/metrics')).text;
+      expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+      expect(text).toMatch(/^nodejs_gc_duration_seconds_count\{kind="minor"\} [1-9]/m);
+    } finally {
+      await api.close();
+    }
+  });
+});
