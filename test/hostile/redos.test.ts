@@ -25,14 +25,13 @@ const document = {
 };
 
 describe('catastrophic backtracking', () => {
-  it('answers crafted inputs for exponential patterns without blocking the event loop for 100 ms', async () => {
+  it('answers crafted inputs for exponential patterns without blocking the event loop for a second', async () => {
     const api = await start({ spec: document, handlers: { lookUp: () => ({}), addCode: () => ({}) } });
     const delay = monitorEventLoopDelay({ resolution: 10 });
     try {
       // On a backtracking engine each of these takes minutes (2^40 steps).
       const crafted = 'a'.repeat(40) + '!';
-      // Compiled first (lazy mode compiles on first use, which a busy parallel run can stretch past
-      // 100 ms): the window below then measures the matching alone.
+      // Compiled first (lazy mode compiles on first use): the window below measures the matching alone.
       expect((await api.request('GET', '/names?name=a')).status).toBe(200);
       expect((await api.request('POST', '/codes', { body: { code: 'a1' } })).status).not.toBe(500);
       delay.enable();
@@ -42,7 +41,9 @@ describe('catastrophic backtracking', () => {
       expect(query.status).toBe(400);
       expect(query.json.errors[0]).toMatchObject({ in: 'query', name: 'name', message: 'must match pattern "^(a+)+$"' });
       expect(body.status).toBe(400);
-      expect(delay.max / 1e6).toBeLessThan(100);
+      // A backtracking engine takes minutes here. The bound is wall-clock time, which a parallel test run
+      // on two cores stretches (167 ms was seen in a clean-clone CI run), so it is a second, not 100 ms.
+      expect(delay.max / 1e6).toBeLessThan(1_000);
       expect((await api.request('GET', '/names?name=aaaa')).status).toBe(200);
     } finally {
       await api.close();
