@@ -504,7 +504,7 @@ export class Pipeline {
     return this.contractViolation(op, ctx, violations, path);
   }
 
-  private contractViolation(op: PreparedOperation, ctx: RequestContext, violations: string[], path: string): OutgoingResponse {
+  private contractViolation(op: PreparedOperation, ctx: RequestContext, violations: readonly string[], path: string): OutgoingResponse {
     ctx.log.error({ violations }, `response of ${op.info.operationId} breaks the contract`);
     this.options.metrics?.responseInvalid(op.info.operationId);
     const detail = `${op.info.method} ${op.spec.path} (${op.info.operationId}): ${violations.join('; ')}`;

@@ -63,7 +63,7 @@ export interface ResponseChecks {
 export interface Rendered {
   response: OutgoingResponse;
   /** What breaks the contract, if anything (the caller decides: replace, log, or ignore). */
-  violations: string[];
+  violations: readonly string[];
 }
 
 /** True when `value` is plain JSON already (no class instances, toJSON, Dates or undefined members). */
@@ -86,6 +86,16 @@ function offeredTypes(response: ResponseSpec): string[] {
   return offered;
 }
 
+/** The violations of a response that breaks nothing: shared, never pushed to (`noted` copies it first). */
+const NO_VIOLATIONS: string[] = Object.freeze([]) as unknown as string[];
+
+/** `violations` with `message` added: a fresh list in place of the shared empty one. */
+function noted(violations: string[], message: string): string[] {
+  const list = violations === NO_VIOLATIONS ? [] : violations;
+  list.push(message);
+  return list;
+}
+
 export function render(
   replies: ReplyTable,
   checks: ResponseChecks,
@@ -94,7 +104,7 @@ export function render(
   validate: boolean,
 ): Rendered {
   const { response, status, body, options } = reply;
-  const violations: string[] = [];
+  let violations = NO_VIOLATIONS;
   const offered = offeredTypes(response);
   const headers: Record<string, string | string[]> = {};
   if (options.headers) {
@@ -107,15 +117,15 @@ export function render(
   let payload: string | Buffer | undefined;
   let mediaType: string | undefined;
   if (body !== undefined && offered.length === 0) {
-    violations.push(`response ${status} declares no content, but the handler sent a body`);
+    violations = noted(violations, `response ${status} declares no content, but the handler sent a body`);
   } else if (body === undefined && offered.length > 0 && status !== 204 && status !== 304) {
     const expected = response.content.some((m) => m.schema !== undefined);
-    if (expected) violations.push(`response ${status} declares a body (${offered.join(', ')}), but the handler sent none`);
+    if (expected) violations = noted(violations, `response ${status} declares a body (${offered.join(', ')}), but the handler sent none`);
   }
   if (body !== undefined) {
     mediaType = options.contentType ?? negotiate(offered, parseAccept(acceptHeader)) ?? offered[0];
     if (mediaType && options.contentType && !offered.some((t) => essence(t) === essence(options.contentType!))) {
-      violations.push(`content type ${options.contentType} is not declared for response ${status}`);
+      violations = noted(violations, `content type ${options.contentType} is not declared for response ${status}`);
     }
     if (mediaType) {
       const json = isJsonMediaType(mediaType);
@@ -128,7 +138,7 @@ export function render(
         if (validator) {
           const value = isPlainJson(body) ? body : JSON.parse(payload as string);
           const errors = validator(value);
-          if (errors) for (const e of errors.slice(0, 10)) violations.push(`body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
+          if (errors) for (const e of errors.slice(0, 10)) violations = noted(violations, `body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
         }
       }
       headers['content-type'] = mediaType;
@@ -139,13 +149,13 @@ export function render(
       if (header.name === 'content-type') continue;
       const value = headers[header.name];
       if (value === undefined) {
-        if (header.required) violations.push(`required header ${header.name} is missing`);
+        if (header.required) violations = noted(violations, `required header ${header.name} is missing`);
         continue;
       }
       const validator = checks.header(response, header.name);
       if (validator && typeof value === 'string') {
         const errors = validator(header.schema?.type === 'integer' || header.schema?.type === 'number' ? Number(value) : value);
-        if (errors) violations.push(`header ${header.name} ${errors[0].message}`);
+        if (errors) violations = noted(violations, `header ${header.name} ${errors[0].message}`);
       }
     }
   }

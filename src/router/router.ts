@@ -17,6 +17,8 @@ interface Route<T> {
 
 interface TrieNode<T> {
   statics: Map<string, TrieNode<T>>;
+  /** The same children as a list while there are few: compared in place, without slicing the segment out. */
+  staticList: Array<[segment: string, node: TrieNode<T>]>;
   patterns: PatternChild<T>[];
   param?: TrieNode<T>;
   routes?: Map<string, Route<T>>;
@@ -30,7 +32,9 @@ export type RouteMatch<T> =
 // node's parser hands over methods as these constant strings: found without upper-casing a copy.
 const METHOD_KEYS = new Map(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'].map((m) => [m, m]));
 
-const newNode = <T>(): TrieNode<T> => ({ statics: new Map(), patterns: [] });
+const newNode = <T>(): TrieNode<T> => ({ statics: new Map(), staticList: [], patterns: [] });
+/** Up to this many literal children are compared in place; more are looked up by the sliced segment. */
+const LIST_STATICS = 8;
 const TEMPLATE = /\{([^}]+)\}/g;
 const NO_NAMES: string[] = [];
 
@@ -41,6 +45,8 @@ function escapeRegex(text: string): string {
 export class Router<T> {
   private readonly root: TrieNode<T> = newNode();
   private readonly table: Array<{ method: string; template: string }> = [];
+  /** Where `walk` puts a match's parameter values, in template order: reused (`find` is synchronous), read into the params object before `find` returns. */
+  private readonly values: string[] = [];
 
   /** Adds `method template` (e.g. `GET`, `/builds/{image-name}`); a duplicate is an error. */
   add(method: string, template: string, store: T): void {
@@ -50,7 +56,10 @@ export class Router<T> {
       const names = segment.includes('{') ? [...segment.matchAll(TEMPLATE)].map((m) => m[1]) : NO_NAMES;
       if (names.length === 0) {
         let child = node.statics.get(segment);
-        if (!child) node.statics.set(segment, (child = newNode()));
+        if (!child) {
+          node.statics.set(segment, (child = newNode()));
+          node.staticList.push([segment, child]);
+        }
         node = child;
       } else if (names.length === 1 && segment === `{${names[0]}}`) {
         node = node.param ??= newNode();
@@ -77,16 +86,15 @@ export class Router<T> {
   find(method: string, path: string): RouteMatch<T> {
     const key = METHOD_KEYS.get(method) ?? method.toUpperCase();
     const start = firstSegment(path);
-    const values: string[] = [];
-    const route = this.walk(this.root, path, start, values, key, undefined);
+    const route = this.walk(this.root, path, start, 0, key, undefined);
     if (route) {
       // Values stay percent-encoded: splitting by style (`a,b`, `;x=1`) must happen before decoding.
       const params = (route.params ??= paramsBuilder(route.paramNames));
-      return { kind: 'found', store: route.store, params: params(values) };
+      return { kind: 'found', store: route.store, params: params(this.values) };
     }
     // Not found: walk again, this time collecting every matching path's methods (rare, so kept apart).
     const leaves: TrieNode<T>[] = [];
-    this.walk(this.root, path, start, [], key, leaves);
+    this.walk(this.root, path, start, 0, key, leaves);
     if (leaves.length) {
       const allowed = new Set<string>();
       for (const leaf of leaves) for (const m of leaf.routes!.keys()) allowed.add(m);
@@ -98,9 +106,10 @@ export class Router<T> {
   /**
    * Depth-first over the path's segments, read in place (`start` is where the current segment begins,
    * -1 past the last one): a literal segment first, then mixed patterns, then a template parameter,
-   * backtracking on a dead end. `leaves` collects nodes whose path matched but not the method.
+   * backtracking on a dead end. Parameter values go to `this.values` from index `at` on (a dead end's
+   * are overwritten by the next try). `leaves` collects nodes whose path matched but not the method.
    */
-  private walk(node: TrieNode<T>, path: string, start: number, values: string[], method: string, leaves: TrieNode<T>[] | undefined): Route<T> | undefined {
+  private walk(node: TrieNode<T>, path: string, start: number, at: number, method: string, leaves: TrieNode<T>[] | undefined): Route<T> | undefined {
     if (start === -1) {
       if (!node.routes) return undefined;
       const route = node.routes.get(method);
@@ -108,27 +117,26 @@ export class Router<T> {
       return route;
     }
     const end = path.indexOf('/', start);
-    const raw = end === -1 ? path.slice(start) : path.slice(start, end);
+    const segmentEnd = end === -1 ? path.length : end;
     const next = end === -1 ? -1 : end + 1;
-    const literal = node.statics.size === 0 ? undefined : (node.statics.get(raw) ?? (raw.includes('%') ? node.statics.get(safeDecode(raw)) : undefined));
+    const literal = node.statics.size === 0 ? undefined : literalChild(node, path, start, segmentEnd);
     if (literal) {
-      const route = this.walk(literal, path, next, values, method, leaves);
+      const route = this.walk(literal, path, next, at, method, leaves);
       if (route) return route;
     }
+    if (node.patterns.length === 0 && !node.param) return undefined;
+    const raw = path.slice(start, segmentEnd);
     for (const pattern of node.patterns) {
       const m = pattern.regex.exec(raw);
       if (!m) continue;
-      const depth = values.length;
-      for (let i = 1; i < m.length; i++) values.push(m[i]);
-      const route = this.walk(pattern.node, path, next, values, method, leaves);
+      for (let i = 1; i < m.length; i++) this.values[at + i - 1] = m[i];
+      const route = this.walk(pattern.node, path, next, at + m.length - 1, method, leaves);
       if (route) return route;
-      values.length = depth;
     }
     if (node.param && raw !== '') {
-      values.push(raw);
-      const route = this.walk(node.param, path, next, values, method, leaves);
+      this.values[at] = raw;
+      const route = this.walk(node.param, path, next, at + 1, method, leaves);
       if (route) return route;
-      values.pop();
     }
     return undefined;
   }
@@ -157,6 +165,18 @@ function paramsBuilder(names: string[]): (values: string[]) => Record<string, st
   }
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('values', `return { ${names.map((name, i) => `${JSON.stringify(name)}: values[${i}]`).join(', ')} };`) as (values: string[]) => Record<string, string>;
+}
+
+/** The literal child named by the segment `path[start, end)`, exactly or percent-decoded. */
+function literalChild<T>(node: TrieNode<T>, path: string, start: number, end: number): TrieNode<T> | undefined {
+  if (node.staticList.length <= LIST_STATICS) {
+    const length = end - start;
+    for (const [segment, child] of node.staticList) if (segment.length === length && path.startsWith(segment, start)) return child;
+    const percent = path.indexOf('%', start);
+    return percent !== -1 && percent < end ? node.statics.get(safeDecode(path.slice(start, end))) : undefined;
+  }
+  const raw = path.slice(start, end);
+  return node.statics.get(raw) ?? (raw.includes('%') ? node.statics.get(safeDecode(raw)) : undefined);
 }
 
 /** Where the first segment of a request path begins; -1 when it has none (`/`, ``). */

@@ -34,6 +34,25 @@ describe('Router', () => {
     expect(r.find('GET', '/files/a%2Fb/meta')).toMatchObject({ store: 'GET /files/{name}/meta' });
   });
 
+  it('finds literal segments exactly, by prefix never, and percent-encoded, with few children and with many', () => {
+    for (const count of [2, 20]) {
+      const r = router(['GET', '/pets/{id}'], ...Array.from({ length: count }, (_, i): [string, string] => ['GET', `/s${i}/items`]), ['GET', '/café/menu']);
+      expect(r.find('GET', `/s${count - 1}/items`)).toMatchObject({ kind: 'found', store: `GET /s${count - 1}/items` });
+      expect(r.find('GET', '/s1x/items').kind).toBe('notFound');
+      expect(r.find('GET', '/s/items').kind).toBe('notFound');
+      expect(r.find('GET', '/%73%31/items')).toMatchObject({ store: 'GET /s1/items' });
+      expect(r.find('GET', '/caf%C3%A9/menu')).toMatchObject({ store: 'GET /café/menu' });
+      expect(r.find('GET', '/pets/s1')).toMatchObject({ params: { id: 's1' } });
+    }
+  });
+
+  it('hands back only the values of the branch that matched after backtracking', () => {
+    const r = router(['GET', '/a/{x}.json/deep'], ['GET', '/a/{y}/other'], ['GET', '/a/{y}/{z}/{w}']);
+    expect(r.find('GET', '/a/v.json/other')).toEqual({ kind: 'found', store: 'GET /a/{y}/other', params: { y: 'v.json' } });
+    expect(r.find('GET', '/a/v.json/p/q')).toEqual({ kind: 'found', store: 'GET /a/{y}/{z}/{w}', params: { y: 'v.json', z: 'p', w: 'q' } });
+    expect(r.find('GET', '/a/v.json/deep')).toEqual({ kind: 'found', store: 'GET /a/{x}.json/deep', params: { x: 'v' } });
+  });
+
   it('does not match an empty segment to a template, and treats a trailing slash as a different path', () => {
     const r = router(['GET', '/pets/{id}'], ['GET', '/pets']);
     expect(r.find('GET', '/pets/').kind).toBe('notFound');
