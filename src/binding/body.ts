@@ -31,6 +31,8 @@ export interface BodyPlan {
   required: boolean;
   media: MediaPlan[];
   declared: string;
+  /** The last Content-Type matched and its answer: clients send the same header on every request. */
+  lastMatch?: { contentType: string; media: MediaPlan | undefined };
 }
 
 function kindOf(type: string): BodyKind {
@@ -57,8 +59,12 @@ export function planBody(spec: RequestBodySpec, shapes: ShapeReader, validator: 
 /** The declared media type for a request Content-Type: exact first, then wildcards in document order. */
 export function matchMedia(plan: BodyPlan, contentType: string | undefined): MediaPlan | undefined {
   if (!contentType) return undefined;
+  const last = plan.lastMatch;
+  if (last && last.contentType === contentType) return last.media;
   const type = essence(contentType);
-  return plan.media.find((m) => m.pattern === type) ?? plan.media.find((m) => mediaMatches(m.pattern, type));
+  const media = plan.media.find((m) => m.pattern === type) ?? plan.media.find((m) => mediaMatches(m.pattern, type));
+  plan.lastMatch = { contentType, media };
+  return media;
 }
 
 /** A refused body is not read to its end: the answer closes the connection instead. */
@@ -80,7 +86,9 @@ export function readBodyInto(request: IncomingMessage, limit: number, done: (err
     done(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`, { headers: CLOSE }));
     return;
   }
-  const chunks: Buffer[] = [];
+  // Most bodies arrive in one chunk: a list is made for the second.
+  let first: Buffer | undefined;
+  let more: Buffer[] | undefined;
   let size = 0;
   let settled = false;
   const onData = (chunk: Buffer) => {
@@ -89,7 +97,8 @@ export function readBodyInto(request: IncomingMessage, limit: number, done: (err
       request.off('data', onData);
       settled = true;
       done(HttpError.of('payloadTooLarge', `the body is over the limit of ${limit} bytes`, { headers: CLOSE }));
-    } else chunks.push(chunk);
+    } else if (first === undefined) first = chunk;
+    else (more ??= [first]).push(chunk);
   };
   // The listeners stay on a finished request (it is dropped with them): removing them costs more
   // per request than the rest of this function. A client that goes away mid-body is an 'error'
@@ -98,7 +107,7 @@ export function readBodyInto(request: IncomingMessage, limit: number, done: (err
   request.on('end', () => {
     if (settled) return;
     settled = true;
-    done(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    done(undefined, more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0)));
   });
   request.on('error', (error) => {
     if (settled) return;

@@ -12,7 +12,7 @@ export function rawHeader(request: IncomingMessage, name: string): string | unde
   let found: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const key = raw[i];
-    if (key.length !== name.length || key.toLowerCase() !== name) continue;
+    if (key.length !== name.length || !sameLowerCase(key, name)) continue;
     if (found !== undefined) {
       const combined = request.headers[name];
       return Array.isArray(combined) ? combined.join(', ') : combined;
@@ -20,4 +20,14 @@ export function rawHeader(request: IncomingMessage, name: string): string | unde
     found = raw[i + 1];
   }
   return found;
+}
+
+/** `key.toLowerCase() === lower` for ASCII `lower` of the same length, without making the lower-cased copy. */
+function sameLowerCase(key: string, lower: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    // A-Z → a-z; anything else must be equal as it is.
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }

@@ -154,6 +154,27 @@ describe('the runtime core on a real server', () => {
       expect(answer.json.errors.every((e: any) => e.in === 'body')).toBe(true);
     });
 
+    it('reads a JSON body that arrives in several pieces', async () => {
+      const { port } = new URL(api.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      try {
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk));
+        const body = JSON.stringify({ name: 'kettle in pieces', price: 12 });
+        socket.write(`POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+        // Three writes far enough apart that the server reads three chunks.
+        for (const piece of [body.slice(0, 5), body.slice(5, 12), body.slice(12)]) {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          socket.write(piece);
+        }
+        await new Promise((resolve) => socket.on('close', resolve));
+        expect(received).toMatch(/^HTTP\/1\.1 201/);
+        expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({ name: 'kettle in pieces', price: 12 });
+      } finally {
+        socket.destroy();
+      }
+    });
+
     it('requires a required body', async () => {
       const answer = await api.request('POST', '/api/v1/items');
       expect(answer.status).toBe(400);
