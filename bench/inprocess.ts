@@ -1,7 +1,8 @@
 // The per-request JavaScript alone: specbind's compiled node handler and the raw variant's logic called
 // in a loop with fake request and response objects (no sockets, no node:http), medians of ns per
 // request. Low-noise A/B for changes to the pipeline's own code; bench/run.ts measures what users get.
-//   npx tsx bench/inprocess.ts [--post] [--requests 1000000] [--rounds 9] [--cpu-prof-dir DIR]
+//   npx tsx bench/inprocess.ts [--post] [--requests 1000000] [--rounds 9] [--cpu-prof-dir DIR] [--allocations]
+// --allocations: then bytes allocated per request, by function (V8's sampling heap profiler).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { buildDir } from './lib/build';
 import { ROOT } from './lib/proc';
 
-const { values } = parseArgs({ options: { post: { type: 'boolean', default: false }, requests: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '9' }, 'cpu-prof-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { post: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false }, requests: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '9' }, 'cpu-prof-dir': { type: 'string' } } });
 const dir = buildDir();
 const driver = path.join(dir, 'inprocess-driver.js');
 // Plain JavaScript, run from the compiled tree (as the benchmark servers are).
@@ -19,7 +20,7 @@ writeFileSync(
 const { createServer } = require('./src');
 const { handlers } = require('./bench/servers/specbind');
 const { answer, isNewPet, parsePetId } = require('./bench/servers/common');
-const POST = ${values.post}, N = ${Number(values.requests)}, ROUNDS = ${Number(values.rounds)};
+const POST = ${values.post}, N = ${Number(values.requests)}, ROUNDS = ${Number(values.rounds)}, ALLOCATIONS = ${values.allocations};
 const body = Buffer.from(JSON.stringify({ name: 'Rex', tag: 'dog' }));
 let written = 0;
 const res = { headersSent: false, req: null, writeHead(status) { written += status; }, end(b) { written += b.length; } };
@@ -77,7 +78,38 @@ function send(res, status, value) {
   const median = (a) => a.slice(2).sort((x, y) => x - y)[Math.floor((a.length - 2) / 2)];
   const s = median(ns.specbind), r = median(ns.raw);
   console.log((POST ? 'POST' : 'GET') + ': specbind ' + s.toFixed(0) + ' ns/request, raw ' + r.toFixed(0) + ' ns/request, difference ' + (s - r).toFixed(0) + ' ns (' + ROUNDS + ' rounds of ' + N + ', medians; ' + written + ')');
+  if (ALLOCATIONS) for (const [name, handle] of variants) await allocations(name, handle);
 })();
+
+// Bytes allocated per request and by which function (V8's sampling heap profiler, one sample per
+// 64 bytes on average, counting what the scavenger collected too): garbage the GC must then sweep.
+// Functions inlined by the optimizer are counted in their caller.
+async function allocations(name, handle) {
+  const session = new (require('node:inspector').Session)();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  const n = 200000;
+  await post('HeapProfiler.startSampling', { samplingInterval: 64, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  for (let i = 0; i < n; i++) {
+    const req = POST ? new PostRequest() : getRequest(i);
+    res.req = req;
+    handle(req, res);
+    if (POST) req.arrive();
+  }
+  const { profile } = await post('HeapProfiler.stopSampling');
+  session.disconnect();
+  const bytes = new Map();
+  const visit = (node) => {
+    const f = node.callFrame;
+    const where = (f.functionName || '(anonymous)') + ' ' + (f.url ? f.url.split('/').slice(-2).join('/') + ':' + (f.lineNumber + 1) : '');
+    if (node.selfSize) bytes.set(where, (bytes.get(where) ?? 0) + node.selfSize);
+    node.children.forEach(visit);
+  };
+  visit(profile.head);
+  const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+  console.log(name + ': ~' + (total / n).toFixed(0) + ' bytes allocated per request (the fake request objects of the driver included)');
+  for (const [where, size] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log('  ' + (size / n).toFixed(0).padStart(6) + '  ' + where);
+}
 `,
 );
 const profile = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', path.resolve(values['cpu-prof-dir'])] : [];
