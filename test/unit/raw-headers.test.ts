@@ -14,7 +14,7 @@ describe('rawHeader', () => {
 
   it('is undefined for a header not sent', () => {
     expect(rawHeader(request(['Host', 'x']), 'accept')).toBeUndefined();
-    // Same length, one letter apart (and apart only after case folding of a non-letter): no match.
+    // Same length as the name asked for, but a different name: no match.
     expect(rawHeader(request(['Accepx', 'a', 'ACCEP[', 'b']), 'accept')).toBeUndefined();
     expect(rawHeader(request([]), 'accept')).toBeUndefined();
   });
