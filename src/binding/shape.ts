@@ -90,6 +90,17 @@ export class ShapeReader {
 
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
+/** 1 to 15 ASCII digits: an exact integer, with no regex (most path and query numbers are ids and counts). */
+function isShortDigits(raw: string): boolean {
+  const length = raw.length;
+  if (length === 0 || length > 15) return false;
+  for (let i = 0; i < length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /**
  * A string from a URL, header or form, as the first of the shape's types it parses as.
  * A string that fits none is returned unchanged so the validator reports it against the schema.
@@ -110,9 +121,11 @@ export function coerceScalar(raw: string, shape: Shape): unknown {
       case 'string':
         return raw;
       case 'integer':
+        if (isShortDigits(raw)) return Number(raw);
         if (NUMBER.test(raw) && Number.isInteger(Number(raw))) return Number(raw);
         break;
       case 'number':
+        if (isShortDigits(raw)) return Number(raw);
         if (NUMBER.test(raw) && Number.isFinite(Number(raw))) return Number(raw);
         break;
       case 'boolean':

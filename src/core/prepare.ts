@@ -181,14 +181,19 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
     headerValidators.set(response, headers);
   };
   if (allResponses) spec.responses.forEach(compileResponse);
+  // Most requests of an operation send the same response as the one before: that answer is kept.
+  let lastBody: { response: ResponseSpec; mediaType: string; validator: Validator | undefined } | undefined;
   const checks: ResponseChecks = {
     body: (response: ResponseSpec, mediaType: string) => {
+      if (lastBody && lastBody.response === response && lastBody.mediaType === mediaType) return lastBody.validator;
       let bodies = bodyValidators.get(response);
       if (!bodies) {
         compileResponse(response);
         bodies = bodyValidators.get(response)!;
       }
-      return bodies.get(mediaType) ?? bodies.get(essence(mediaType));
+      const validator = bodies.get(mediaType) ?? bodies.get(essence(mediaType));
+      lastBody = { response, mediaType, validator };
+      return validator;
     },
     header: (response: ResponseSpec, name: string) => {
       if (!headerValidators.has(response)) compileResponse(response);
