@@ -18,6 +18,13 @@ describe('handlers and startup', () => {
     }
   });
 
+  it('does not start listening once closed: listen() then close() at once leaves no port open', async () => {
+    const server = await createServer({ spec: SPEC, handlers: path.join(FIXTURE, 'handlers'), ...quiet });
+    const listening = server.listen(0);
+    await server.close();
+    await expect(listening).rejects.toThrow('closed before it listened');
+  });
+
   it('refuses to start when operations have no handler, listing method, path and operationId of each', async () => {
     const attempt = createServer({ spec: SPEC, handlers: { listPets: () => [] }, ...quiet });
     await expect(attempt).rejects.toThrow(StartupError);
