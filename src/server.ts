@@ -272,11 +272,13 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
         // prepared (a scavenge of startup's garbage, ~6 ms on GitHub's document) before any client is
         // let in, instead of inside the first request (bench/README.md, "The first request").
         setImmediate(() => {
-          if (shuttingDown) {
-            reject(new Error('the server was closed before it listened'));
-            return;
-          }
           server.listen(port, host, () => {
+            if (shuttingDown) {
+              // close() came while the port was being bound: it could not see this listener.
+              server.close();
+              reject(new Error('the server was closed before it listened'));
+              return;
+            }
             const address = server.address() as AddressInfo;
             const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
             listeners.add(server);

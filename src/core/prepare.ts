@@ -182,18 +182,21 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
   };
   if (allResponses) spec.responses.forEach(compileResponse);
   // Most requests of an operation send the same response as the one before: that answer is kept.
-  let lastBody: { response: ResponseSpec; mediaType: string; validator: Validator | undefined } | undefined;
+  let lastResponse: ResponseSpec | undefined;
+  let lastMediaType = '';
+  let lastValidator: Validator | undefined;
   const checks: ResponseChecks = {
     body: (response: ResponseSpec, mediaType: string) => {
-      if (lastBody && lastBody.response === response && lastBody.mediaType === mediaType) return lastBody.validator;
+      if (response === lastResponse && mediaType === lastMediaType) return lastValidator;
       let bodies = bodyValidators.get(response);
       if (!bodies) {
         compileResponse(response);
         bodies = bodyValidators.get(response)!;
       }
-      const validator = bodies.get(mediaType) ?? bodies.get(essence(mediaType));
-      lastBody = { response, mediaType, validator };
-      return validator;
+      lastValidator = bodies.get(mediaType) ?? bodies.get(essence(mediaType));
+      lastResponse = response;
+      lastMediaType = mediaType;
+      return lastValidator;
     },
     header: (response: ResponseSpec, name: string) => {
       if (!headerValidators.has(response)) compileResponse(response);

@@ -18,7 +18,7 @@ describe('handlers and startup', () => {
     }
   });
 
-  it('does not start listening once closed: listen() then close() at once leaves no port open', async () => {
+  it('does not stay listening once closed: listen() then close() at once rejects, and the port is let go', async () => {
     const server = await createServer({ spec: SPEC, handlers: path.join(FIXTURE, 'handlers'), ...quiet });
     const listening = server.listen(0);
     await server.close();
