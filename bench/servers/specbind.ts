@@ -12,7 +12,7 @@ export function handlers(): Record<string, Handler> {
 function benchMetrics(setting: string | undefined): boolean | { processMetrics?: boolean; gcDuration?: boolean } {
   if (setting === '0') return false;
   if (setting === 'noprocess') return { processMetrics: false };
-  if (setting === 'nogc') return { gcDuration: false };
+  if (setting === 'gc') return { gcDuration: true };
   return true;
 }
 
@@ -21,7 +21,7 @@ async function main() {
   const server = await createServer({
     spec: SPEC_FILE,
     handlers: handlers(),
-    // BENCH_RESPONSE_VALIDATION, BENCH_METRICS=0|noprocess|nogc: what those checks cost (A/B only, bench/ab.ts;
+    // BENCH_RESPONSE_VALIDATION, BENCH_METRICS=0|noprocess|gc: what those checks cost (A/B only, bench/ab.ts;
     // the benchmark runs the defaults).
     responseValidation: (process.env.BENCH_RESPONSE_VALIDATION as 'strict' | 'warn' | 'off' | undefined) ?? 'strict',
     metrics: benchMetrics(process.env.BENCH_METRICS),

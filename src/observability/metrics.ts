@@ -3,8 +3,8 @@
 //   specbind_http_request_duration_seconds{operationId,method,status}   histogram; its _count is the
 //                                                                        request count
 //   specbind_response_validation_failures_total{operationId}            counter (strict and warn mode)
-//   process_* and nodejs_*                                              prom-client's default metrics (its GC
-//                                                                        histogram unless { gcDuration: false })
+//   process_* and nodejs_*                                              prom-client's default metrics, but its GC
+//                                                                        histogram only with { gcDuration: true }
 //
 // Requests that match no operation (404, 405, /healthz, /docs, /metrics itself) count under
 // operationId="(none)".
@@ -22,8 +22,10 @@ export interface MetricsOptions {
   /** Include prom-client's process and Node.js metrics (default true). */
   processMetrics?: boolean;
   /**
-   * Include prom-client's `nodejs_gc_duration_seconds` histogram (default true). Process metrics are per
-   * process: it is there if any server of the process keeps it.
+   * Include prom-client's `nodejs_gc_duration_seconds` histogram (default false: the GC hooks behind it
+   * change how V8 sizes its young generation, and every small request costs ~4 % more CPU; see
+   * processMetricsRegistry). Process metrics are per process: it is there if any server of the process
+   * asks for it.
    */
   gcDuration?: boolean;
   /** Histogram buckets in seconds. */
@@ -131,10 +133,12 @@ export class RequestDurations {
 
 /**
  * prom-client's default process metrics, one collector at a time (its collectDefaultMetrics takes
- * them all), so that `gcDuration: false` can leave out the GC histogram. Its PerformanceObserver
- * changes what a request costs, in both directions: the benchmark's small GET was 2-4 % faster
- * without it, the bundled API's mixed soak load ~2 % slower (bench/README.md, "What the GC metric
- * costs"). So it stays on by default, as prom-client has it.
+ * them all), so that the GC histogram can be left out, as it is by default. It needs a
+ * PerformanceObserver on `gc` entries, and with V8's GC hooks installed (an observer, or v8.GCProfiler)
+ * V8 promotes a little at every scavenge and grows the young generation to twice its size: on the
+ * benchmark's GET each scavenge took 0.31 ms instead of 0.14 on raw node:http, and specbind's GET cost
+ * 13.82 µs of CPU with the histogram against 13.22 without (bench/README.md, "What the GC metric
+ * costs"). A metric that makes every request dearer is opt-in: `gcDuration: true`.
  */
 type Collector = (registry: Registry, config: Record<string, unknown>) => void;
 const COLLECTOR_DIR = 'prom-client/lib/metrics/';
@@ -204,7 +208,7 @@ export class Metrics implements RequestMetrics {
     // A registry of the caller's may be scraped without us: then now.
     this.unreported = operationIds;
     if (options.registry) this.reportZeroes();
-    if (options.processMetrics !== false) this.process = processMetricsRegistry(options.gcDuration !== false);
+    if (options.processMetrics !== false) this.process = processMetricsRegistry(options.gcDuration === true);
   }
 
   request(operationId: string | undefined, method: string | undefined, status: number, seconds: number): void {

@@ -1,6 +1,6 @@
-// The GC histogram of the process metrics: on by default (observability.test.ts), left out with
-// `gcDuration: false`. Its own file: process metrics are per process, and jest gives each file a fresh
-// module registry, so no server of another test has turned it on here.
+// The GC histogram of the process metrics: left out by default, added with `gcDuration: true`. Its own
+// file: process metrics are per process, and jest gives each file a fresh module registry, so no server
+// of another test has turned it on here.
 import { start } from '../helpers/server';
 
 const SPEC = {
@@ -21,8 +21,8 @@ async function collectGarbage(): Promise<void> {
 }
 
 describe('metrics: { gcDuration }', () => {
-  it('leaves out nodejs_gc_duration_seconds with false, keeping the other process metrics, even after collections', async () => {
-    const api = await start({ spec: SPEC, handlers: { ping: () => 'pong' }, metrics: { gcDuration: false } });
+  it('leaves out nodejs_gc_duration_seconds by default, keeping the other process metrics, even after collections', async () => {
+    const api = await start({ spec: SPEC, handlers: { ping: () => 'pong' } });
     try {
       await collectGarbage();
       const text = (await api.request('GET', '/metrics')).text;
@@ -34,8 +34,20 @@ describe('metrics: { gcDuration }', () => {
     }
   });
 
-  it('adds it when a later server of the process keeps the default, and counts real collections', async () => {
-    const api = await start({ spec: SPEC, handlers: { ping: () => 'pong' } });
+  it('leaves it out with gcDuration: false too', async () => {
+    const api = await start({ spec: SPEC, handlers: { ping: () => 'pong' }, metrics: { gcDuration: false } });
+    try {
+      await collectGarbage();
+      const text = (await api.request('GET', '/metrics')).text;
+      expect(text).not.toContain('nodejs_gc_duration_seconds');
+      expect(text).toMatch(/^nodejs_heap_size_used_bytes /m);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('adds it when a later server of the process asks for it with gcDuration: true, and counts real collections', async () => {
+    const api = await start({ spec: SPEC, handlers: { ping: () => 'pong' }, metrics: { gcDuration: true } });
     try {
       await collectGarbage();
       const text = (await api.request('GET', '/metrics')).text;

@@ -170,7 +170,8 @@ describe('GET /metrics', () => {
     for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
       expect(text).toMatch(new RegExp(`^${name} `, 'm'));
     }
-    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    // The GC histogram is opt-in (metrics-gc.test.ts).
+    expect(text).not.toContain('nodejs_gc_duration_seconds');
   });
 
   it('counts failures under responseValidation: warn too, where the response is sent anyway', async () => {
