@@ -54,9 +54,16 @@ export function plainProblem(body: ProblemBody, headers: Record<string, string |
   return { status: body.status, headers: { ...headers, 'content-type': PROBLEM_JSON }, body: JSON.stringify(body) };
 }
 
+/** A declared response body's schema: its validator, and the JSON text of a value that validator accepted. */
+export interface BodyCheck {
+  validate: Validator;
+  /** For a plain JSON value `validate` accepted: compiled from the schema (src/replies/serializer.ts) where it can be. */
+  serialize(value: unknown): string;
+}
+
 /** The per-operation validators of each declared response, compiled once. */
 export interface ResponseChecks {
-  body(response: ResponseSpec, mediaType: string): Validator | undefined;
+  body(response: ResponseSpec, mediaType: string): BodyCheck | undefined;
   header(response: ResponseSpec, name: string): Validator | undefined;
 }
 
@@ -66,11 +73,15 @@ export interface Rendered {
   violations: readonly string[];
 }
 
-/** True when `value` is plain JSON already (no class instances, toJSON, Dates or undefined members). */
+/** True when `value` is plain JSON already (no class instances, toJSON, Dates, undefined members or array holes). */
 function isPlainJson(value: unknown, depth = 0): boolean {
   if (value === null || typeof value !== 'object') return typeof value !== 'undefined' && typeof value !== 'function' && typeof value !== 'bigint' && typeof value !== 'symbol' && (typeof value !== 'number' || Number.isFinite(value));
   if (depth > 64) return false;
-  if (Array.isArray(value)) return value.every((item) => isPlainJson(item, depth + 1));
+  if (Array.isArray(value)) {
+    // By index: a hole reads as undefined (JSON.stringify writes null there; `every` would skip it).
+    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+    return true;
+  }
   const proto = Object.getPrototypeOf(value);
   if ((proto !== Object.prototype && proto !== null) || typeof (value as any).toJSON === 'function') return false;
   for (const key in value) if (!isPlainJson((value as any)[key], depth + 1)) return false;
@@ -130,16 +141,20 @@ export function render(
     if (mediaType) {
       const json = isJsonMediaType(mediaType);
       if (Buffer.isBuffer(body)) payload = body;
-      else if (json) payload = JSON.stringify(body);
-      else payload = typeof body === 'string' ? body : JSON.stringify(body);
-      if (payload === undefined) payload = '';
-      if (validate && json && !Buffer.isBuffer(body)) {
-        const validator = checks.body(response, mediaType);
-        if (validator) {
-          const value = isPlainJson(body) ? body : JSON.parse(payload as string);
-          const errors = validator(value);
-          if (errors) for (const e of errors.slice(0, 10)) violations = noted(violations, `body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
+      else if (!json && typeof body === 'string') payload = body;
+      else {
+        const check = validate && json ? checks.body(response, mediaType) : undefined;
+        let errors: ReturnType<Validator> = null;
+        if (check && isPlainJson(body)) {
+          // Checked as it is, then written by the serializer compiled from the schema it passed.
+          errors = check.validate(body);
+          payload = errors ? JSON.stringify(body) : check.serialize(body);
+        } else {
+          payload = JSON.stringify(body) ?? '';
+          // Checked as the client will read it: after toJSON, Dates, undefined members.
+          if (check) errors = check.validate(JSON.parse(payload));
         }
+        if (errors) for (const e of errors.slice(0, 10)) violations = noted(violations, `body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
       }
       headers['content-type'] = mediaType;
     }
