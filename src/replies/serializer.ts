@@ -8,8 +8,11 @@
 // becomes `{}`, which fast-json-stringify hands to JSON.stringify. What differs is the order of an
 // object's members: the schema's properties first, in the schema's order, then the others in the
 // value's order.
-import build from 'fast-json-stringify';
+import type buildSerializer from 'fast-json-stringify';
 import { resolvePointer } from '../spec/pointer';
+
+/** fast-json-stringify, loaded on the first compile: a server that never compiles one (validation off) does not carry it. */
+let build: typeof buildSerializer | undefined;
 
 export type Serialize = (value: unknown) => string;
 
@@ -84,7 +87,8 @@ export function compileSerializer(schema: unknown, document: unknown, onError?: 
   const converted = serializerSchema(schema, document);
   if (converted.type === undefined) return undefined;
   try {
-    return build(converted as unknown as Parameters<typeof build>[0]) as Serialize;
+    build ??= (require('fast-json-stringify') as typeof import('fast-json-stringify')).default; // eslint-disable-line @typescript-eslint/no-require-imports
+    return build(converted as unknown as Parameters<typeof buildSerializer>[0]) as Serialize;
   } catch (error) {
     onError?.(error);
     return undefined;
