@@ -182,7 +182,15 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
     return {
       validate,
       serialize(value) {
-        if (serializer) return serializer(value);
+        if (serializer) {
+          try {
+            return serializer(value);
+          } catch (error) {
+            // Not expected for a value its schema accepted; if it happens, JSON.stringify from now on, not a 500.
+            context.log.warn({ err: error, pointer }, 'response serializer failed: JSON.stringify from now on');
+            serializer = null;
+          }
+        }
         if (serializer === undefined) {
           serializer = null;
           setImmediate(compile);
