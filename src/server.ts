@@ -162,6 +162,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     checks: options.security ?? {},
     presenceOnlySecurity: missing === 'mock' && !options.handlers,
     log,
+    stopping: () => shuttingDown,
   };
 
   const problems: StartupProblem[] = [];
