@@ -27,6 +27,16 @@ const SCALARS = new Set(['string', 'integer', 'number', 'boolean']);
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** A `$ref` with nothing beside it that changes what it describes. */
+const bareRef = (node: Record<string, unknown>): boolean => typeof node.$ref === 'string' && Object.keys(node).every((key) => ANNOTATIONS.has(key) || key.startsWith('x-'));
+
+/**
+ * Compiled serializers by the schema they were compiled from (after bare local `$ref`s): operations
+ * that answer with one component (Stripe's `error` on all 468) share one compile. Weak: a document
+ * dropped takes its serializers along.
+ */
+const COMPILED = new WeakMap<object, Serialize | null>();
+
 /**
  * The schema fast-json-stringify gets for `schema` (a response body schema of `document`): types,
  * properties and items kept, local `$ref`s inlined (a cycle, a remote ref or a `$ref` with
@@ -40,7 +50,7 @@ export function serializerSchema(schema: unknown, document: unknown): Record<str
     if (--budget < 0 || !isObject(node)) return {};
     if (typeof node.$ref === 'string') {
       const ref = node.$ref;
-      if (!ref.startsWith('#/') || Object.keys(node).some((key) => !ANNOTATIONS.has(key) && !key.startsWith('x-'))) return {};
+      if (!ref.startsWith('#/') || !bareRef(node)) return {};
       const target = resolvePointer(document, ref);
       if (following.includes(target)) return {};
       following.push(target);
@@ -84,13 +94,21 @@ export function serializerSchema(schema: unknown, document: unknown): Record<str
  * JSON.stringify (a schema that is `{}` after conversion) or cannot be compiled.
  */
 export function compileSerializer(schema: unknown, document: unknown, onError?: (error: unknown) => void): Serialize | undefined {
-  const converted = serializerSchema(schema, document);
-  if (converted.type === undefined) return undefined;
-  try {
-    build ??= (require('fast-json-stringify') as typeof import('fast-json-stringify')).default; // eslint-disable-line @typescript-eslint/no-require-imports
-    return build(converted as unknown as Parameters<typeof buildSerializer>[0]) as Serialize;
-  } catch (error) {
-    onError?.(error);
-    return undefined;
+  let target = schema;
+  for (let hops = 0; hops < 32 && isObject(target) && bareRef(target) && (target.$ref as string).startsWith('#/'); hops++) target = resolvePointer(document, target.$ref as string);
+  if (!isObject(target)) return undefined;
+  const known = COMPILED.get(target);
+  if (known !== undefined) return known ?? undefined;
+  let serialize: Serialize | null = null;
+  const converted = serializerSchema(target, document);
+  if (converted.type !== undefined) {
+    try {
+      build ??= (require('fast-json-stringify') as typeof import('fast-json-stringify')).default; // eslint-disable-line @typescript-eslint/no-require-imports
+      serialize = build(converted as unknown as Parameters<typeof buildSerializer>[0]) as Serialize;
+    } catch (error) {
+      onError?.(error);
+    }
   }
+  COMPILED.set(target, serialize);
+  return serialize ?? undefined;
 }

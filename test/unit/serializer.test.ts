@@ -66,6 +66,15 @@ describe('serializerSchema', () => {
 });
 
 describe('compileSerializer', () => {
+  it('compiles a component once, however many responses name it', () => {
+    const first = compileSerializer({ $ref: '#/components/schemas/Pet' }, DOC);
+    expect(first).toBeDefined();
+    expect(compileSerializer({ $ref: '#/components/schemas/Pet', description: 'another response' }, DOC)).toBe(first);
+    expect(compileSerializer(DOC.components.schemas.Pet, DOC)).toBe(first);
+    // A copy of the document is another document.
+    expect(compileSerializer({ $ref: '#/components/schemas/Pet' }, structuredClone(DOC))).not.toBe(first);
+  });
+
   it('is undefined where it would only call JSON.stringify', () => {
     expect(compileSerializer({ anyOf: [{ type: 'string' }] }, DOC)).toBeUndefined();
     expect(compileSerializer({}, DOC)).toBeUndefined();
