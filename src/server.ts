@@ -225,8 +225,9 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     builtins,
     metrics,
     draining: () => shuttingDown,
+    sseHeartbeat: options.sseHeartbeat ?? 15_000,
   });
-  const core: CoreHandler = (request, done) => pipeline.handle(request, done);
+  const core: CoreHandler = (request, responder) => pipeline.handle(request, responder);
   const handler = nodeHandler(core);
   let app: Express | undefined;
   // Shutdown (src/observability/lifecycle.ts): not ready, stop accepting, drain in-flight requests, onClose.
@@ -235,6 +236,8 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   const close = () =>
     (closing ??= (async () => {
       shuttingDown = true;
+      // Event streams end now, between two events: their clients reconnect (Last-Event-ID) to a server that stays.
+      pipeline.endResumableStreams();
       const timeout = shutdownTimeoutOf(options.shutdownTimeout);
       const drained = await Promise.all([...listeners].map((listener) => drain(listener, timeout)));
       if (drained.some((d) => !d.complete)) log.warn({ timeout }, 'shutdown timeout: connections with requests still in flight were closed');

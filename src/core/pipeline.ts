@@ -12,7 +12,9 @@ import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
 import type { RouteMatch, Router } from '../router/router';
 import { type CompiledOperation, compileOperation, type PrepareContext, type PreparedOperation } from './prepare';
-import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, successReply } from './respond';
+import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, type ResponseStream, type StreamOutcome, type StreamingContext, successReply } from './respond';
+import { closeSource, discardBody, fileLength } from '../replies/streams';
+import { isNodeReadable } from '../replies/bodies';
 import type { HandlerContext, ResponseValidationMode } from './types';
 import type { RequestMetrics } from '../observability/metrics';
 import { rawHeader } from './raw-headers';
@@ -36,6 +38,16 @@ export interface PipelineOptions {
   metrics?: RequestMetrics;
   /** True while the server shuts down: responses then carry `Connection: close`. */
   draining?: () => boolean;
+  /** ms of silence after which an open SSE stream gets a comment line (proxies keep it open); 0 for none. */
+  sseHeartbeat: number;
+}
+
+/** What an adapter gives the core for one request: where its response goes, and word of a client that goes away. */
+export interface Responder {
+  /** Writes the response (throws when it cannot be written: the core then sends a plain 500). */
+  send(response: OutgoingResponse): void;
+  /** `listener` is called when the client goes away before its response is complete. */
+  watch(listener: () => void): void;
 }
 
 const NOT_FOUND: RouteMatch<never> = { kind: 'notFound' };
@@ -68,7 +80,7 @@ interface Exchange {
   /** performance.now() at arrival; 0 when neither metrics nor the request log need a duration. */
   started: number;
   logged: boolean;
-  done: (response: OutgoingResponse) => void;
+  responder: Responder;
 }
 
 class RequestContext implements HandlerContext {
@@ -76,12 +88,15 @@ class RequestContext implements HandlerContext {
   recorded?: Reply;
   private replies?: any;
   private logger?: Logger;
+  private aborter?: AbortController;
 
   constructor(
     readonly request: IncomingMessage,
     readonly requestId: string,
     private readonly op: PreparedOperation,
     private readonly baseLog: Logger,
+    private readonly exchange: Exchange,
+    private readonly pipeline: PipelineOptions,
   ) {}
 
   get operation() {
@@ -98,6 +113,37 @@ class RequestContext implements HandlerContext {
 
   get log(): Logger {
     return (this.logger ??= this.baseLog.child({ reqId: this.requestId, operationId: this.op.info.operationId }));
+  }
+
+  /** Aborted when the client goes away before its response is complete (made on first use). */
+  get signal(): AbortSignal {
+    if (!this.aborter) {
+      const aborter = (this.aborter = new AbortController());
+      this.exchange.responder.watch(() => aborter.abort(new Error('the client closed the connection')));
+    }
+    return this.aborter.signal;
+  }
+
+  /** The SSE `Last-Event-ID` a reconnecting EventSource sends: where its stream should resume. */
+  get lastEventId(): string | undefined {
+    return rawHeader(this.request, 'last-event-id');
+  }
+
+  /** How a stream of items from this request's handler is checked and reported (render asks for it only for such a body). */
+  streamingContext(): StreamingContext {
+    const { responseValidation: mode, sseHeartbeat, metrics, production } = this.pipeline;
+    const operationId = this.op.info.operationId;
+    return {
+      mode,
+      heartbeatMs: sseHeartbeat,
+      onInvalidItem: (violations, index) => {
+        metrics?.responseInvalid(operationId);
+        if (mode === 'strict') this.log.error({ violations, item: index }, `stream item of ${operationId} breaks the contract: the stream ends before it`);
+        else this.log.warn({ violations, item: index }, 'stream item breaks the contract (sent anyway: responseValidation is warn)');
+      },
+      onRefusedItem: (reason, index) => this.log.error({ item: index, reason }, `stream item of ${operationId} cannot be written: the stream ends before it`),
+      errorData: (detail, why) => JSON.stringify(problemBody(HttpError.of(why === 'invalid' ? 'responseValidationFailed' : 'internalError', `${operationId}: ${detail}`), 500, this.exchange.path, production)),
+    };
   }
 }
 
@@ -123,12 +169,12 @@ export class Pipeline {
   constructor(private readonly options: PipelineOptions) {}
 
   /**
-   * Answers one request: `done` gets the response to write. Called synchronously when nothing on the way
+   * Answers one request: `responder` gets the response to write. Called synchronously when nothing on the way
    * had to be awaited (no security check, no body to read, a handler that returns a value), and without
    * a promise chain up to the adapter when something had: each promise hop per request is measurable at
    * 50k req/s (bench/README.md).
    */
-  handle(request: IncomingMessage, done: (response: OutgoingResponse) => void): void {
+  handle(request: IncomingMessage, responder: Responder): void {
     const logged = this.options.log.isLevelEnabled('info');
     const url = originForm(request.url ?? '/');
     const q = url.indexOf('?');
@@ -136,7 +182,7 @@ export class Pipeline {
     const search = q === -1 ? '' : url.slice(q + 1);
     const header = rawHeader(request, 'x-request-id');
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
-    const exchange: Exchange = { request, url, path, requestId, operationId: undefined, started: logged || this.options.metrics ? performance.now() : 0, logged, done };
+    const exchange: Exchange = { request, url, path, requestId, operationId: undefined, started: logged || this.options.metrics ? performance.now() : 0, logged, responder };
     try {
       if (request.httpVersionMinor === 1 && request.httpVersionMajor === 1 && rawHeader(request, 'host') === undefined) {
         // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (the standalone server leaves this to us).
@@ -168,24 +214,82 @@ export class Pipeline {
   private complete(exchange: Exchange, response: OutgoingResponse): void {
     response.headers['x-request-id'] = exchange.requestId;
     if (this.options.draining?.()) response.headers.connection = 'close';
+    if (response.stream) {
+      this.completeStream(exchange, response, response.stream);
+      return;
+    }
     if (exchange.logged || this.options.metrics) {
       const { request, operationId } = exchange;
       const ms = performance.now() - exchange.started;
       this.options.metrics?.request(operationId, request.method, response.status, ms / 1000);
       if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: exchange.url, status: response.status, ms: Math.round(ms * 1000) / 1000 }, 'request');
     }
+    this.write(exchange, response);
+  }
+
+  /** Hands the response to the adapter; one it cannot write becomes a plain 500. */
+  private write(exchange: Exchange, response: OutgoingResponse): void {
     try {
-      exchange.done(response);
+      exchange.responder.send(response);
     } catch (error) {
       // The adapter could not write it (a header value node refuses, ...): a plain 500 instead.
+      if (response.stream) closeSource(response.stream.source);
       this.options.log.error({ err: error, reqId: exchange.requestId, operationId: exchange.operationId }, 'response could not be written');
       const fallback = plainProblem(problemBody(HttpError.of('internalError', 'the response could not be written'), 500, exchange.path, true), { 'x-request-id': exchange.requestId });
       try {
-        exchange.done(fallback);
+        exchange.responder.send(fallback);
       } catch {
         // Nothing more can be sent on this connection.
       }
     }
+  }
+
+  /** Streams that may end between two items (SSE), open now: ended cleanly at shutdown so that clients reconnect elsewhere. */
+  private readonly resumable = new Set<ResponseStream>();
+
+  /**
+   * A streamed body: its length settled before the first byte (a file's size, or a Content-Length the
+   * handler set), none for HEAD; counted when its headers go, logged when it ends.
+   */
+  private completeStream(exchange: Exchange, response: OutgoingResponse, stream: ResponseStream): void {
+    const { request, operationId } = exchange;
+    const declared = response.headers['content-length'];
+    if (typeof declared === 'string' && /^\d+$/.test(declared)) stream.length = Number(declared);
+    if (stream.length === undefined && isNodeReadable(stream.source) && !stream.measured) {
+      stream.measured = true;
+      void fileLength(stream.source).then((length) => {
+        stream.length = length;
+        this.completeStream(exchange, response, stream);
+      });
+      return;
+    }
+    if (request.method === 'HEAD') {
+      closeSource(stream.source);
+      response.stream = undefined;
+      if (stream.length !== undefined) response.headers['content-length'] = String(stream.length);
+      this.complete(exchange, response);
+      return;
+    }
+    const ms = performance.now() - exchange.started;
+    // The duration histogram measures time to the response's start: an event stream may stay open for hours.
+    this.options.metrics?.request(operationId, request.method, response.status, ms / 1000);
+    if (stream.resumable) this.resumable.add(stream);
+    stream.ended = (outcome: StreamOutcome) => {
+      this.resumable.delete(stream);
+      const total = Math.round((performance.now() - exchange.started) * 1000) / 1000;
+      if (outcome.kind === 'failed') {
+        if (operationId) this.options.metrics?.streamFailed(operationId);
+        this.options.log.error({ err: outcome.error, reqId: exchange.requestId, operationId, bytes: outcome.bytes }, 'streamed response failed: the client got an incomplete body');
+      }
+      if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: exchange.url, status: response.status, ms: total, bytes: outcome.bytes, stream: outcome.kind }, 'request');
+    };
+    this.write(exchange, response);
+  }
+
+  /** Shutdown: streams that may end between two items (SSE) end now, cleanly; a byte stream runs on, within the drain's bound. */
+  endResumableStreams(): void {
+    for (const stream of this.resumable) stream.stop?.();
+    this.resumable.clear();
   }
 
   private route(method: string, path: string): RouteMatch<PreparedOperation> {
@@ -210,7 +314,7 @@ export class Pipeline {
 
   private run(op: PreparedOperation, exchange: Exchange, search: string, pathParams: Record<string, string>): void {
     const { request, path } = exchange;
-    const ctx = new RequestContext(request, exchange.requestId, op, this.options.log);
+    const ctx = new RequestContext(request, exchange.requestId, op, this.options.log, exchange, this.options);
     const accept = rawHeader(request, 'accept');
     let response: OutgoingResponse;
     try {
@@ -471,7 +575,10 @@ export class Pipeline {
   /** A handler's result (a value, a Reply, or nothing after `ctx.reply.<name>()`) as the response to send. */
   private reply(op: PreparedOperation, ctx: RequestContext, result: unknown, path: string, accept: string | undefined): OutgoingResponse {
     const reply = isReply(result) ? result : result === undefined && ctx.recorded ? ctx.recorded : successReply(op.replies, result);
-    if (typeof reply === 'string') return this.contractViolation(op, ctx, [reply], path);
+    if (typeof reply === 'string') {
+      discardBody(result);
+      return this.contractViolation(op, ctx, [reply], path);
+    }
     return this.deliver(op, ctx, reply, path, accept);
   }
 
@@ -487,20 +594,30 @@ export class Pipeline {
     const compiled = op.compiled!;
     let rendered: ReturnType<typeof render>;
     try {
-      rendered = render(op.replies, compiled.checks, reply, accept, mode !== 'off');
+      rendered = render(op.replies, compiled.checks, reply, accept, mode !== 'off', ctx);
     } catch (error) {
       // The handler returned, but its value cannot be written (a cycle, a BigInt, nesting past the stack).
+      discardBody(reply.body);
       ctx.log.error({ err: error }, `response of ${op.info.operationId} cannot be serialised`);
       const detail = this.options.production ? undefined : `${op.info.operationId}: the response cannot be serialised: ${(error as Error)?.message ?? String(error)}`;
       return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
     }
-    const { response, violations } = rendered;
+    const { response, violations, refused } = rendered;
+    if (refused !== undefined) {
+      // Never written as the JSON of its internals, whatever the mode: a 500 that says what was given.
+      discardBody(reply.body);
+      ctx.log.error({ status: reply.status }, `response of ${op.info.operationId} cannot be written: ${refused}`);
+      const detail = this.options.production ? undefined : `${op.info.method} ${op.spec.path} (${op.info.operationId}): ${refused}`;
+      return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
+    }
     if (violations.length === 0 || mode === 'off') return response;
     if (mode === 'warn') {
       this.options.metrics?.responseInvalid(op.info.operationId);
       ctx.log.warn({ violations, status: reply.status }, 'response breaks the contract (sent anyway: responseValidation is warn)');
       return response;
     }
+    if (response.stream) closeSource(response.stream.source);
+    else discardBody(reply.body);
     return this.contractViolation(op, ctx, violations, path);
   }
 

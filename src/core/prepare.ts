@@ -12,7 +12,9 @@ import { ReplyTable } from '../replies/replies';
 import { essence } from '../replies/media';
 import { planSecurity, type SecurityGate } from '../security/security';
 import type { SchemaCompiler, Validator } from '../validation/compiler';
-import type { BodyCheck, ResponseChecks } from './respond';
+import type { BodyCheck, HeaderCheck, ItemCheck, ResponseChecks } from './respond';
+import { headerReader } from '../replies/headers';
+import { framingOf } from '../replies/media';
 import { compileSerializer, type Serialize } from '../replies/serializer';
 import { resolvePointer } from '../spec/pointer';
 import type { Handler, ModelClass, OperationInfo, SecurityCheck } from './types';
@@ -161,7 +163,8 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
   }
   // Looked up per response: by declaration, then by media type as declared (or its essence) or header name.
   const bodyChecks = new Map<ResponseSpec, Map<string, BodyCheck | undefined>>();
-  const headerValidators = new Map<ResponseSpec, Map<string, Validator | undefined>>();
+  const headerChecks = new Map<ResponseSpec, Map<string, HeaderCheck | undefined>>();
+  const itemChecks = new Map<ResponseSpec, Map<string, ItemCheck | undefined>>();
   // After startup a schema that does not compile cannot check what is sent: every response is refused (fail closed).
   const responseValidator = (pointer: string): Validator => {
     if (allResponses) return validator('response', pointer);
@@ -210,9 +213,20 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
       if (!bodies.has(essence(media.mediaType))) bodies.set(essence(media.mediaType), check);
     }
     bodyChecks.set(response, bodies);
-    const headers = new Map<string, Validator | undefined>();
-    for (const header of response.headers) headers.set(header.name, header.schemaPointer ? responseValidator(header.schemaPointer) : undefined);
-    headerValidators.set(response, headers);
+    const items = new Map<string, ItemCheck | undefined>();
+    for (const media of response.content) {
+      // A sequential media type's items: 3.2's itemSchema, else its schema read as the schema of one item.
+      const pointer = media.itemSchemaPointer ?? (framingOf(media.mediaType) ? media.schemaPointer : undefined);
+      const check: ItemCheck | undefined = pointer ? { validate: responseValidator(pointer), schemaOf: media.itemSchemaPointer ? 'item' : 'schema' } : undefined;
+      items.set(media.mediaType, check);
+      if (!items.has(essence(media.mediaType))) items.set(essence(media.mediaType), check);
+    }
+    itemChecks.set(response, items);
+    const headers = new Map<string, HeaderCheck | undefined>();
+    for (const header of response.headers) {
+      headers.set(header.name, header.schemaPointer ? { validate: responseValidator(header.schemaPointer), read: headerReader(context.shapes.shape(header.schema), header.explode) } : undefined);
+    }
+    headerChecks.set(response, headers);
   };
   if (allResponses) spec.responses.forEach(compileResponse);
   // Most requests of an operation send the same response as the one before: that answer is kept.
@@ -233,8 +247,13 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
       return lastCheck;
     },
     header: (response: ResponseSpec, name: string) => {
-      if (!headerValidators.has(response)) compileResponse(response);
-      return headerValidators.get(response)!.get(name);
+      if (!headerChecks.has(response)) compileResponse(response);
+      return headerChecks.get(response)!.get(name);
+    },
+    items: (response: ResponseSpec, mediaType: string) => {
+      if (!itemChecks.has(response)) compileResponse(response);
+      const items = itemChecks.get(response)!;
+      return items.get(mediaType) ?? items.get(essence(mediaType));
     },
   };
   op.compiled = { parameters, query: queryKeys(spec, context), body, hydrators, checks };

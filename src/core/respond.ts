@@ -2,10 +2,15 @@
 // response chosen, its media type negotiated, the body serialised and checked against the document.
 import { Buffer } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
+import type { Readable } from 'node:stream';
 import { HttpError, PROBLEMS, problemType, type ViolationDetail } from '../errors';
 import type { ResponseSpec } from '../spec/operations';
-import { essence, isJsonMediaType, negotiate, parseAccept } from '../replies/media';
+import { essence, type Framing, framingOf, isJsonMediaType, isTextMediaType, mediaMatches, negotiate, parseAccept } from '../replies/media';
 import { Reply, type ReplyOptions, type ReplyTable, statusOf } from '../replies/replies';
+import { asBytes, describeValue, isItemSequence, isPlainJson, isStreamSource, notJson, type WebReadable } from '../replies/bodies';
+import { headerText } from '../replies/headers';
+import { ItemStream, SSE_HEARTBEAT, type SequenceOptions } from '../replies/sequential';
+import { byteSource } from '../replies/streams';
 import type { Validator } from '../validation/compiler';
 
 /** The neutral response every adapter writes. */
@@ -13,7 +18,38 @@ export interface OutgoingResponse {
   status: number;
   headers: Record<string, string | string[]>;
   body?: string | Buffer;
+  /** A body written over time instead of `body`. */
+  stream?: ResponseStream;
 }
+
+/**
+ * A streamed body, pulled by the adapter as fast as the client reads it (backpressure). The adapter
+ * closes the source when the client goes away (a Node stream destroyed, an iterator's `return()`), and
+ * ends the response so that the client can tell it is incomplete when the source fails.
+ */
+export interface ResponseStream {
+  /** A Node stream (piped), or an iterator of chunks (text is written as UTF-8). */
+  source: Readable | AsyncIterator<Uint8Array | string>;
+  /** The byte length when it is known before the first byte (sent as Content-Length; else chunked). */
+  length?: number;
+  /** Written after `ms` without a write, so that proxies keep an idle stream open (SSE comments). */
+  heartbeat?: { ms: number; chunk: string };
+  /** A stream of items that may end between two items without harm (SSE: the client reconnects); ended so at shutdown. */
+  resumable?: boolean;
+  /** Told once how the stream ended (the pipeline logs and counts it). */
+  ended?: (outcome: StreamOutcome) => void;
+  /** Set by the adapter while it pulls: ends the stream now, cleanly (shutdown of a resumable stream). */
+  stop?: () => void;
+  /** The pipeline has looked for a file's length already. */
+  measured?: boolean;
+}
+
+export type StreamOutcome =
+  | { kind: 'complete'; bytes: number }
+  /** The client went away (or the server shut down) before the end. */
+  | { kind: 'closed'; bytes: number }
+  /** The source failed (or gave something that is not bytes): the response was cut off. */
+  | { kind: 'failed'; bytes: number; error: unknown };
 
 export const PROBLEM_JSON = 'application/problem+json';
 
@@ -61,31 +97,41 @@ export interface BodyCheck {
   serialize(value: unknown): string;
 }
 
+/** A declared response header's schema: its validator, and how its text on the wire is read as the value the schema types. */
+export interface HeaderCheck {
+  validate: Validator;
+  read(text: string): unknown;
+}
+
+/** The schema each item of a sequential media type is held to (3.2 `itemSchema`, else `schema`). */
+export interface ItemCheck {
+  validate: Validator;
+  schemaOf: SequenceOptions['schemaOf'];
+}
+
 /** The per-operation validators of each declared response, compiled once. */
 export interface ResponseChecks {
   body(response: ResponseSpec, mediaType: string): BodyCheck | undefined;
-  header(response: ResponseSpec, name: string): Validator | undefined;
+  header(response: ResponseSpec, name: string): HeaderCheck | undefined;
+  items(response: ResponseSpec, mediaType: string): ItemCheck | undefined;
+}
+
+/** How a stream of items is checked and told about as it leaves (from the pipeline: mode, logging). */
+export interface StreamingContext {
+  mode: 'strict' | 'warn' | 'off';
+  /** ms of silence after which an SSE stream gets a comment line; 0 for none. */
+  heartbeatMs: number;
+  onInvalidItem(violations: string[], index: number): void;
+  onRefusedItem(reason: string, index: number): void;
+  errorData(detail: string, why: 'invalid' | 'failed'): string;
 }
 
 export interface Rendered {
   response: OutgoingResponse;
   /** What breaks the contract, if anything (the caller decides: replace, log, or ignore). */
   violations: readonly string[];
-}
-
-/** True when `value` is plain JSON already (no class instances, toJSON, Dates, undefined members or array holes). */
-function isPlainJson(value: unknown, depth = 0): boolean {
-  if (value === null || typeof value !== 'object') return typeof value !== 'undefined' && typeof value !== 'function' && typeof value !== 'bigint' && typeof value !== 'symbol' && (typeof value !== 'number' || Number.isFinite(value));
-  if (depth > 64) return false;
-  if (Array.isArray(value)) {
-    // By index: a hole reads as undefined (JSON.stringify writes null there; `every` would skip it).
-    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
-    return true;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if ((proto !== Object.prototype && proto !== null) || typeof (value as any).toJSON === 'function') return false;
-  for (const key in value) if (!isPlainJson((value as any)[key], depth + 1)) return false;
-  return true;
+  /** Set when the body cannot be written at all (a stream as JSON, a Map): a 500 in every mode. */
+  refused?: string;
 }
 
 const OFFERED = new WeakMap<ResponseSpec, string[]>();
@@ -107,12 +153,23 @@ function noted(violations: string[], message: string): string[] {
   return list;
 }
 
+const SSE_HEADERS: Record<string, string> = { 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+
+/** What the body leaves as: text or bytes, a stream, or why it cannot be written. */
+interface Payload {
+  body?: string | Buffer;
+  stream?: ResponseStream;
+  refused?: string;
+  errors?: ReturnType<Validator>;
+}
+
 export function render(
   replies: ReplyTable,
   checks: ResponseChecks,
   reply: Reply,
   acceptHeader: string | undefined,
   validate: boolean,
+  streaming?: { streamingContext(): StreamingContext },
 ): Rendered {
   const { response, status, body, options } = reply;
   let violations = NO_VIOLATIONS;
@@ -120,45 +177,40 @@ export function render(
   const headers: Record<string, string | string[]> = {};
   if (options.headers) {
     for (const name of Object.keys(options.headers)) {
-      const value = options.headers[name];
-      headers[name.toLowerCase()] = typeof value === 'number' ? String(value) : value;
+      const text = headerText(options.headers[name]);
+      if (text !== undefined) headers[name.toLowerCase()] = text;
     }
   }
 
-  let payload: string | Buffer | undefined;
+  let payload: Payload | undefined;
   let mediaType: string | undefined;
   if (body !== undefined && offered.length === 0) {
     violations = noted(violations, `response ${status} declares no content, but the handler sent a body`);
+    // Sent where validation lets it go (warn, off), as what it is: never dropped.
+    mediaType = options.contentType ?? undeclaredMediaType(body);
+    payload = mediaType ? asUndeclared(body, mediaType) : { refused: `${describeValue(body)}, which no media type can carry` };
   } else if (body === undefined && offered.length > 0 && status !== 204 && status !== 304) {
-    const expected = response.content.some((m) => m.schema !== undefined);
+    const expected = response.content.some((m) => m.schema !== undefined || m.itemSchema !== undefined);
     if (expected) violations = noted(violations, `response ${status} declares a body (${offered.join(', ')}), but the handler sent none`);
   }
-  if (body !== undefined) {
-    mediaType = options.contentType ?? negotiate(offered, parseAccept(acceptHeader)) ?? offered[0];
-    if (mediaType && options.contentType && !offered.some((t) => essence(t) === essence(options.contentType!))) {
+  if (body !== undefined && offered.length > 0) {
+    mediaType = options.contentType ?? (offered.length === 1 ? offered[0] : fittingMediaType(offered, parseAccept(acceptHeader), body));
+    if (options.contentType && !offered.some((t) => essence(t) === essence(options.contentType!))) {
       violations = noted(violations, `content type ${options.contentType} is not declared for response ${status}`);
     }
-    if (mediaType) {
-      const json = isJsonMediaType(mediaType);
-      if (Buffer.isBuffer(body)) payload = body;
-      else if (!json && typeof body === 'string') payload = body;
-      else {
-        const check = validate && json ? checks.body(response, mediaType) : undefined;
-        let errors: ReturnType<Validator> = null;
-        if (check && isPlainJson(body)) {
-          // Checked as it is, then written by the serializer compiled from the schema it passed.
-          errors = check.validate(body);
-          payload = errors ? JSON.stringify(body) : check.serialize(body);
-        } else {
-          payload = JSON.stringify(body) ?? '';
-          // Checked as the client will read it: after toJSON, Dates, undefined members.
-          if (check) errors = check.validate(JSON.parse(payload));
-        }
-        if (errors) for (const e of errors.slice(0, 10)) violations = noted(violations, `body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
-      }
-      headers['content-type'] = mediaType;
+    const framing = framingOf(mediaType);
+    if (framing && isItemSequence(body)) {
+      const check = validate ? checks.items(response, mediaType) : undefined;
+      payload = { stream: itemStream(body, framing, check, streaming?.streamingContext()) };
+      if (framing === 'sse') for (const name of Object.keys(SSE_HEADERS)) headers[name] ??= SSE_HEADERS[name];
+    } else if (isJsonMediaType(mediaType)) {
+      payload = asJson(body, mediaType, validate ? checks.body(response, mediaType) : undefined);
+    } else {
+      payload = asOther(body, mediaType, framing !== null, validate ? checks.body(response, mediaType) : undefined);
     }
   }
+  if (payload?.errors) for (const e of payload.errors.slice(0, 10)) violations = noted(violations, `body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
+  if (mediaType && (payload?.body !== undefined || payload?.stream)) headers['content-type'] = mediaType;
   if (validate) {
     for (const header of response.headers) {
       if (header.name === 'content-type') continue;
@@ -167,14 +219,100 @@ export function render(
         if (header.required) violations = noted(violations, `required header ${header.name} is missing`);
         continue;
       }
-      const validator = checks.header(response, header.name);
-      if (validator && typeof value === 'string') {
-        const errors = validator(header.schema?.type === 'integer' || header.schema?.type === 'number' ? Number(value) : value);
-        if (errors) violations = noted(violations, `header ${header.name} ${errors[0].message}`);
+      const check = checks.header(response, header.name);
+      if (check) {
+        const errors = check.validate(check.read(Array.isArray(value) ? value.join(', ') : value));
+        if (errors) violations = noted(violations, `header ${header.name}${errors[0].pointer ? ` ${errors[0].pointer}` : ''} ${errors[0].message}`);
       }
     }
   }
-  return { response: { status, headers, body: payload }, violations };
+  const refused = payload?.refused === undefined ? undefined : `the handler gave ${payload.refused}`;
+  return { response: { status, headers, body: payload?.body, stream: payload?.stream }, violations, refused };
+}
+
+/**
+ * Of several declared media types, the one to send: the client's preference first, and among those it
+ * accepts equally, one that can carry what the handler gave (a JSON value as JSON, text as text, a
+ * stream or bytes as a non-JSON type, items as a sequential type).
+ */
+function fittingMediaType(offered: string[], accept: ReturnType<typeof parseAccept>, body: unknown): string {
+  const acceptable = accept && accept.length ? offered.filter((type) => negotiate([type], accept) !== undefined) : offered;
+  if (acceptable.length === 0) return offered[0];
+  const preferred = negotiate(acceptable, accept) ?? acceptable[0];
+  const fits = (type: string): boolean => {
+    if (framingOf(type)) return isItemSequence(body) || typeof body === 'string' || isStreamSource(body) || asBytes(body) !== undefined;
+    if (isJsonMediaType(type)) return !isStreamSource(body);
+    if (typeof body === 'string' || asBytes(body) || isStreamSource(body)) return true;
+    return (typeof body === 'number' || typeof body === 'boolean') && isTextMediaType(type);
+  };
+  if (fits(preferred)) return preferred;
+  const q = (type: string) => accept?.find((entry) => mediaMatches(entry.type, essence(type)) || mediaMatches(essence(type), entry.type))?.q ?? 1;
+  return acceptable.find((type) => q(type) === q(preferred) && fits(type)) ?? preferred;
+}
+
+/** A JSON media type: the value validated and serialised, bytes as they are; a stream or a Map refused. */
+function asJson(body: unknown, mediaType: string, check: BodyCheck | undefined): Payload {
+  const bytes = asBytes(body);
+  if (bytes) return { body: bytes };
+  if (isStreamSource(body)) return { refused: `${describeValue(body)} for ${mediaType}, which cannot carry a stream (declare a non-JSON media type, or a sequential one such as application/jsonl)` };
+  if (check && isPlainJson(body)) {
+    // Checked as it is, then written by the serializer compiled from the schema it passed.
+    const errors = check.validate(body);
+    return { body: errors ? JSON.stringify(body) : check.serialize(body), errors };
+  }
+  if (!isPlainJson(body)) {
+    const reason = notJson(body);
+    if (reason !== undefined) return { refused: `${reason} for ${mediaType}, which JSON cannot carry` };
+  }
+  const text = JSON.stringify(body) ?? '';
+  // Checked as the client will read it: after toJSON, Dates, undefined members.
+  return { body: text, errors: check ? check.validate(JSON.parse(text)) : null };
+}
+
+/** Any other media type carries bytes, text (held to a text schema), or a stream of them; numbers and booleans as text. */
+function asOther(body: unknown, mediaType: string, sequential: boolean, check: BodyCheck | undefined): Payload {
+  const bytes = asBytes(body);
+  if (bytes) return { body: bytes };
+  if (typeof body === 'string') return { body, errors: check && !sequential && isTextMediaType(mediaType) ? check.validate(body) : null };
+  if (isStreamSource(body)) return { stream: byteStream(body) };
+  if ((typeof body === 'number' && Number.isFinite(body)) || typeof body === 'boolean') {
+    if (isTextMediaType(mediaType)) return { body: String(body), errors: check ? check.validate(body) : null };
+  }
+  const needs = sequential ? 'an iterable of items, or text, bytes or a stream' : 'text, bytes or a stream';
+  return { refused: `${describeValue(body)} for ${mediaType}, which carries ${needs}` };
+}
+
+/** The media type of a body sent for a response that declares none: JSON values as JSON, text as text, bytes as bytes. */
+function undeclaredMediaType(body: unknown): string | undefined {
+  if (typeof body === 'string') return 'text/plain; charset=utf-8';
+  if (asBytes(body) || isStreamSource(body)) return 'application/octet-stream';
+  return notJson(body) === undefined && JSON.stringify(body) !== undefined ? 'application/json' : undefined;
+}
+
+function asUndeclared(body: unknown, mediaType: string): Payload {
+  return isJsonMediaType(mediaType) ? asJson(body, mediaType, undefined) : asOther(body, mediaType, framingOf(mediaType) !== null, undefined);
+}
+
+function byteStream(body: unknown): ResponseStream {
+  return { source: byteSource(body as Readable | WebReadable | AsyncIterable<unknown>) };
+}
+
+function itemStream(items: Iterable<unknown> | AsyncIterable<unknown>, framing: Framing, check: ItemCheck | undefined, streaming: StreamingContext | undefined): ResponseStream {
+  const context: StreamingContext = streaming ?? { mode: 'off', heartbeatMs: 0, onInvalidItem: () => undefined, onRefusedItem: () => undefined, errorData: (detail) => JSON.stringify({ detail }) };
+  const source = new ItemStream(items, {
+    framing,
+    validate: check?.validate,
+    schemaOf: check?.schemaOf ?? 'item',
+    mode: context.mode,
+    onInvalid: context.onInvalidItem,
+    onRefused: context.onRefusedItem,
+    errorData: context.errorData,
+  });
+  return {
+    source,
+    heartbeat: framing === 'sse' && context.heartbeatMs > 0 ? { ms: context.heartbeatMs, chunk: SSE_HEARTBEAT } : undefined,
+    resumable: framing === 'sse',
+  };
 }
 
 /** A Reply for a plain return value: the operation's success response. */

@@ -31,6 +31,10 @@ export interface HandlerContext {
   /** What the security check(s) returned; undefined for public operations. */
   principal: unknown;
   requestId: string;
+  /** Aborted when the client goes away before its response is complete: pass it to what the handler waits on (a stream's source too). */
+  readonly signal: AbortSignal;
+  /** The `Last-Event-ID` header a reconnecting EventSource sends: the id of the last server-sent event it received. */
+  readonly lastEventId: string | undefined;
 }
 
 export type Handler<I = any, R = unknown> = (input: I, ctx: HandlerContext) => R | Promise<R>;
@@ -71,8 +75,10 @@ export interface CreateServerOptions {
   multipart?: { fileSize?: number; files?: number };
   /** ms a client has to send its whole request (headers and body) to `listen()`'s server: else 408 and close (default 30000). */
   requestTimeout?: number;
-  /** ms a handler may take before the request is answered 504 Handler Timeout (default 30000; 0 for no limit). */
+  /** ms a handler may take before the request is answered 504 Handler Timeout (default 30000; 0 for no limit). A stream it returned flows on past it. */
   handlerTimeout?: number;
+  /** ms of silence after which an open server-sent event stream gets a comment line, so that proxies keep it open (default 15000; 0 for none). */
+  sseHeartbeat?: number;
   /** Query parameters the operation does not declare: 'ignore' (default) or 'reject' with a 400. */
   unknownQueryParameters?: 'ignore' | 'reject';
   /**

@@ -40,6 +40,8 @@ export interface RequestMetrics {
   request(operationId: string | undefined, method: string | undefined, status: number, seconds: number): void;
   /** When a response breaks the document (whether it is replaced, strict, or sent anyway, warn). */
   responseInvalid(operationId: string): void;
+  /** When a streamed body is cut off because its source failed (the client got an incomplete body). */
+  streamFailed(operationId: string): void;
 }
 
 export const UNMATCHED = '(none)';
@@ -182,6 +184,7 @@ export class Metrics implements RequestMetrics {
   readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
   private readonly duration: RequestDurations;
   private readonly invalid: Counter<'operationId'>;
+  private readonly streamFailures: Counter<'operationId'>;
   private readonly process?: Registry;
   private unreported?: readonly string[];
 
@@ -195,14 +198,8 @@ export class Metrics implements RequestMetrics {
       this.duration = new RequestDurations(options.buckets ?? DEFAULT_BUCKETS);
       this.registry.registerMetric(this.duration as unknown as Metric);
     }
-    this.invalid =
-      (this.registry.getSingleMetric('specbind_response_validation_failures_total') as Counter<'operationId'> | undefined) ??
-      new Counter({
-        name: 'specbind_response_validation_failures_total',
-        help: 'Responses that broke the OpenAPI document (replaced by a 500 under strict, sent under warn), by operationId',
-        labelNames: ['operationId'],
-        registers: [this.registry],
-      });
+    this.invalid = this.counter('specbind_response_validation_failures_total', 'Responses that broke the OpenAPI document (replaced by a 500 under strict, sent under warn), by operationId');
+    this.streamFailures = this.counter('specbind_response_stream_failures_total', 'Streamed responses cut off because their source failed (the client saw an incomplete body), by operationId');
     // Every served operation starts at 0, so rate() and alerts work before the first failure: set when
     // first rendered (1,223 series are ~4 ms of GitHub's startup; no scrape can tell the difference).
     // A registry of the caller's may be scraped without us: then now.
@@ -219,9 +216,21 @@ export class Metrics implements RequestMetrics {
     this.invalid.inc({ operationId });
   }
 
+  streamFailed(operationId: string): void {
+    this.streamFailures.inc({ operationId });
+  }
+
+  /** A counter by operationId in the registry (the one there already when servers share a registry). */
+  private counter(name: string, help: string): Counter<'operationId'> {
+    return (this.registry.getSingleMetric(name) as Counter<'operationId'> | undefined) ?? new Counter({ name, help, labelNames: ['operationId'], registers: [this.registry] });
+  }
+
   private reportZeroes(): void {
     if (!this.unreported) return;
-    for (const operationId of this.unreported) this.invalid.inc({ operationId }, 0);
+    for (const operationId of this.unreported) {
+      this.invalid.inc({ operationId }, 0);
+      this.streamFailures.inc({ operationId }, 0);
+    }
     this.unreported = undefined;
   }
 

@@ -70,3 +70,34 @@ export function negotiate(offered: string[], accept: readonly AcceptEntry[] | un
   }
   return undefined;
 }
+
+/** How the items of a sequential media type are framed: server-sent events, one JSON text a line, or RFC 7464 records. */
+export type Framing = 'sse' | 'jsonl' | 'json-seq';
+
+const FRAMINGS: Record<string, Framing> = {
+  'text/event-stream': 'sse',
+  'application/jsonl': 'jsonl',
+  'application/x-ndjson': 'jsonl',
+  'application/x-jsonlines': 'jsonl',
+  'application/jsonlines': 'jsonl',
+  'application/json-seq': 'json-seq',
+};
+
+/** The framing of a sequential media type (OpenAPI 3.2's `itemSchema` media types), else undefined. */
+export function framingOf(mediaType: string): Framing | null {
+  let framing = FRAMING_CACHE.get(mediaType);
+  if (framing === undefined) {
+    framing = FRAMINGS[essence(mediaType)] ?? null;
+    // Media types come from the document (and rarely a handler's contentType): few; bounded anyway.
+    if (FRAMING_CACHE.size < 1024) FRAMING_CACHE.set(mediaType, framing);
+  }
+  return framing;
+}
+
+const FRAMING_CACHE = new Map<string, Framing | null>();
+
+/** Text a body of this media type may be written as: `text/*`, XML, YAML, form data. */
+export function isTextMediaType(mediaType: string): boolean {
+  const type = essence(mediaType);
+  return type.startsWith('text/') || type.endsWith('+xml') || type === 'application/xml' || type.endsWith('yaml') || type === 'application/x-www-form-urlencoded' || type === 'application/javascript';
+}

@@ -33,6 +33,9 @@ export interface MediaTypeSpec {
   mediaType: string;
   schema?: any;
   schemaPointer?: string;
+  /** OpenAPI 3.2: the schema of each item of a sequential media type (SSE, JSON Lines, json-seq). */
+  itemSchema?: any;
+  itemSchemaPointer?: string;
   example?: unknown;
   examples?: Record<string, any>;
   /** Per-property serialisation of form and multipart bodies (`style`, `explode`, `contentType`). */
@@ -48,6 +51,8 @@ export interface RequestBodySpec {
 export interface HeaderSpec {
   name: string;
   required: boolean;
+  /** `simple` style's explode: an object header written `a=1,b=2` instead of `a,1,b,2`. */
+  explode: boolean;
   schema?: any;
   schemaPointer?: string;
 }
@@ -133,6 +138,8 @@ function mediaTypes(content: any, at: string): MediaTypeSpec[] {
     mediaType,
     schema: media?.schema,
     schemaPointer: media?.schema !== undefined ? `${at}${pointer(mediaType, 'schema')}` : undefined,
+    itemSchema: media?.itemSchema,
+    itemSchemaPointer: media?.itemSchema !== undefined ? `${at}${pointer(mediaType, 'itemSchema')}` : undefined,
     example: media?.example,
     examples: media?.examples,
     encoding: media?.encoding && typeof media.encoding === 'object' ? media.encoding : undefined,
@@ -200,6 +207,7 @@ function responseSpecs(document: OpenApiDocument, responses: any, at: string, pr
       headers.push({
         name: name.toLowerCase(),
         required: header.node?.required === true,
+        explode: header.node?.explode === true,
         schema: header.node?.schema,
         schemaPointer: header.node?.schema !== undefined ? `${header.pointer}/schema` : undefined,
       });

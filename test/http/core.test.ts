@@ -429,7 +429,8 @@ describe('the runtime core on a real server', () => {
         for (const url of ['/api/v1/notes', '/api/v1/notes']) {
           const answer = await odd.request('GET', url);
           expect(answer.status).toBe(500);
-          expect(answer.json.detail).toMatch(/the response cannot be serialised/);
+          // A cycle fails JSON.stringify; a BigInt is named before anything is written.
+          expect(answer.json.detail).toMatch(/the response cannot be serialised|a BigInt at member "big" for application\/json, which JSON cannot carry/);
           expect(answer.json.detail).not.toMatch(/threw/);
         }
         expect((await odd.request('GET', '/api/v1/items')).status).toBe(200);
