@@ -16,6 +16,7 @@ import { checkHandlers, handlerMap, type ResolvedHandler } from './handlers/reso
 import { mockHandler, notImplementedHandler } from './handlers/fallbacks';
 import { compileOperation, deferOperation, prepareOperation, type PrepareContext, type PreparedOperation } from './core/prepare';
 import { Pipeline } from './core/pipeline';
+import { unshapeableAnswers } from './core/own-answers';
 import type { OutgoingResponse } from './core/respond';
 import { docsRoutes } from './docs/docs';
 import { type CoreHandler, nodeHandler } from './adapters/node';
@@ -85,6 +86,21 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     return;
   }
   writeProblem(socket, status, detail);
+}
+
+/**
+ * One warning naming the operations whose own answers (a 400, a 401, ...) cannot be sent in the shape
+ * their document declares, so they go as problem+json (`specbind check` lists them too). Deferred
+ * documents (500 operations and more) are not walked for it at startup.
+ */
+function warnUnshapeable(prepared: PreparedOperation[], unhandled: Set<string>, document: unknown, log: Logger): void {
+  const found: string[] = [];
+  for (const op of prepared) {
+    for (const answer of unshapeableAnswers(op.spec, !unhandled.has(op.info.operationId), document)) {
+      found.push(`${op.info.method} ${op.info.path} (${op.info.operationId}): ${answer.status} under responses/${answer.key}`);
+    }
+  }
+  if (found.length) log.warn({ operations: found }, `${found.length} answer(s) specbind writes itself cannot take the shape their document declares: problem+json is sent there`);
 }
 
 /** CONNECT is no operation of any document; unanswered, node would drop the connection without a word. */
@@ -166,6 +182,8 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   };
 
   const problems: StartupProblem[] = [];
+  /** Operations answered 501 for want of a handler. */
+  const unhandled = new Set<string>();
   const router = new Router<PreparedOperation>();
   const prepared: PreparedOperation[] = [];
   for (const head of served) {
@@ -173,6 +191,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     const spec = head as OperationSpec;
     const resolved: ResolvedHandler | undefined = handlers.get(spec.operationId);
     const handler = resolved?.handler ?? (missing === 'mock' ? mockHandler(document, spec, { compiler, dialect }) : notImplementedHandler(spec));
+    if (!resolved && missing !== 'mock') unhandled.add(spec.operationId);
     const op = deferred ? deferOperation(head, handler, resolved?.source, context, problems) : prepareOperation(spec, handler, resolved?.source, context, problems);
     try {
       router.add(spec.method, spec.path, op);
@@ -182,6 +201,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     prepared.push(op);
   }
   if (problems.length) throw new StartupError(`specbind cannot start: ${problems.length} problem(s):`, problems);
+  if (!deferred) warnUnshapeable(prepared, unhandled, document, log);
   if (eager) {
     const step = Math.max(1, Math.floor(prepared.length / 20));
     prepared.forEach((op, i) => {

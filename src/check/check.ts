@@ -13,6 +13,7 @@ import { SchemaCompiler } from '../validation/compiler';
 import { handlerMap } from '../handlers/resolve';
 import { STUB_MARKER } from '../handlers/stub';
 import type { Handler } from '../core/types';
+import { unshapeableAnswers } from '../core/own-answers';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -56,7 +57,23 @@ export async function check(options: CheckOptions): Promise<Finding[]> {
   findings.push(...exampleFindings(loaded, operations));
   findings.push(...compileFindings(loaded, operations));
   findings.push(...dreddFindings(operations, file));
+  findings.push(...errorShapeFindings(loaded, operations));
   return findings;
+}
+
+/** Declared error responses that specbind's own answers (400, 401, ...) cannot take the shape of: problem+json is sent there instead. */
+function errorShapeFindings(loaded: LoadedSpec, operations: OperationSpec[]): Finding[] {
+  return operations.flatMap((op) =>
+    unshapeableAnswers(op, true, loaded.document).map((answer) => ({
+      severity: 'warning' as const,
+      code: 'error-body-unshapeable',
+      file: loaded.file,
+      pointer: answer.pointer,
+      operation: describe(op),
+      message: `specbind's own ${answer.status} answer cannot take the shape responses/${answer.key} declares (no body built from the problem validates): it sends application/problem+json there`,
+      fix: 'let the schema accept a message (and a status code), or declare application/problem+json for it',
+    })),
+  );
 }
 
 function describe(op: OperationSpec): string {

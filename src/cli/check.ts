@@ -8,7 +8,8 @@ export const CHECK_HELP = `Usage: specbind check [--spec openapi/api.yaml] [--ha
 Checks the document against the OpenAPI schema of its version, operationIds (missing, duplicate),
 handlers both ways (operations without handlers, handlers without operations, unfilled stubs),
 every example against its schema, parameter names that clash once camelCased, path parameters
-missing from their template; warns about what dredd needs (path parameter and body examples).
+missing from their template; warns about what dredd needs (path parameter and body examples) and
+about declared error responses specbind's own answers (400, 401, ...) cannot take the shape of.
 Exits 1 when there is an error. --json prints the findings as a JSON array.
 `;
 

@@ -12,6 +12,7 @@ import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
 import type { RouteMatch, Router } from '../router/router';
 import { type CompiledOperation, compileOperation, type PrepareContext, type PreparedOperation } from './prepare';
+import { ownAnswer } from './own-answers';
 import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, type ResponseStream, type StreamOutcome, type StreamingContext, successReply } from './respond';
 import { closeSource, discardBody, fileLength } from '../replies/streams';
 import { isNodeReadable } from '../replies/bodies';
@@ -577,7 +578,7 @@ export class Pipeline {
     const reply = isReply(result) ? result : result === undefined && ctx.recorded ? ctx.recorded : successReply(op.replies, result);
     if (typeof reply === 'string') {
       discardBody(result);
-      return this.contractViolation(op, ctx, [reply], path);
+      return this.contractViolation(op, ctx, [reply], path, accept);
     }
     return this.deliver(op, ctx, reply, path, accept);
   }
@@ -600,7 +601,7 @@ export class Pipeline {
       discardBody(reply.body);
       ctx.log.error({ err: error }, `response of ${op.info.operationId} cannot be serialised`);
       const detail = this.options.production ? undefined : `${op.info.operationId}: the response cannot be serialised: ${(error as Error)?.message ?? String(error)}`;
-      return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
+      return this.own(op, ctx, HttpError.of('internalError', detail), path, accept);
     }
     const { response, violations, refused } = rendered;
     if (refused !== undefined) {
@@ -608,7 +609,7 @@ export class Pipeline {
       discardBody(reply.body);
       ctx.log.error({ status: reply.status }, `response of ${op.info.operationId} cannot be written: ${refused}`);
       const detail = this.options.production ? undefined : `${op.info.method} ${op.spec.path} (${op.info.operationId}): ${refused}`;
-      return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
+      return this.own(op, ctx, HttpError.of('internalError', detail), path, accept);
     }
     if (violations.length === 0 || mode === 'off') return response;
     if (mode === 'warn') {
@@ -618,40 +619,42 @@ export class Pipeline {
     }
     if (response.stream) closeSource(response.stream.source);
     else discardBody(reply.body);
-    return this.contractViolation(op, ctx, violations, path);
+    return this.contractViolation(op, ctx, violations, path, accept);
   }
 
-  private contractViolation(op: PreparedOperation, ctx: RequestContext, violations: readonly string[], path: string): OutgoingResponse {
+  private contractViolation(op: PreparedOperation, ctx: RequestContext, violations: readonly string[], path: string, accept: string | undefined): OutgoingResponse {
     ctx.log.error({ violations }, `response of ${op.info.operationId} breaks the contract`);
     this.options.metrics?.responseInvalid(op.info.operationId);
     const detail = `${op.info.method} ${op.spec.path} (${op.info.operationId}): ${violations.join('; ')}`;
     const error = HttpError.of('responseValidationFailed', this.options.production ? undefined : detail);
-    return plainProblem(problemBody(error, 500, path, this.options.production));
+    return this.own(op, ctx, error, path, accept);
   }
 
   private fail(op: PreparedOperation, ctx: RequestContext, error: unknown, path: string, accept: string | undefined): OutgoingResponse {
     if (!(error instanceof HttpError)) {
       ctx.log.error({ err: error }, `handler ${op.info.operationId} failed`);
       const detail = this.options.production ? undefined : `${op.info.operationId} threw: ${(error as Error)?.message ?? String(error)}`;
-      return plainProblem(problemBody(HttpError.of('internalError', detail), 500, path, this.options.production));
+      return this.own(op, ctx, HttpError.of('internalError', detail), path, accept);
     }
     if (error === op.compileError) return plainProblem(problemBody(error, 500, path, this.options.production));
+    // specbind's own errors: the operation's declaration for the status when there is one, else
+    // problem+json (a 400 for bad input stays a 400 even if the document forgot to declare it).
+    if (error.code !== undefined) return this.own(op, ctx, error, path, accept);
     const { reply, status, problem } = errorReply(op.replies, error, path, this.options.production);
-    const own = error.code !== undefined;
-    if (own) {
-      // specbind's own errors use the operation's declaration when it fits, else plain problem+json:
-      // a 400 for bad input stays a 400 even if the document forgot to declare it.
-      if (reply && op.compiled) {
-        const rendered = render(op.replies, op.compiled.checks, reply, accept, true);
-        if (rendered.violations.length === 0) return withHeaders(rendered.response, error);
-      }
-      return plainProblem(problem, stringHeaders(error));
-    }
     if (!reply) {
       if (this.options.responseValidation !== 'strict') return plainProblem(problem, stringHeaders(error));
-      return this.contractViolation(op, ctx, [`status ${status} is not declared`], path);
+      return this.contractViolation(op, ctx, [`status ${status} is not declared`], path, accept);
     }
+    // Thrown without a body: the problem, in the declaration's shape.
+    if (error.options.body === undefined) return ownAnswer(op, problem, stringHeaders(error), accept, { document: this.options.prepare.document, requestId: ctx.requestId }, reply.response);
     return this.deliver(op, ctx, reply, path, accept);
+  }
+
+  /** An answer specbind writes itself for an operation (src/core/own-answers.ts). */
+  private own(op: PreparedOperation, ctx: RequestContext, error: HttpError, path: string, accept: string | undefined): OutgoingResponse {
+    const status = error.status ?? 500;
+    const problem = problemBody(error, status, path, this.options.production, conditionName(op.replies.forStatus(status)));
+    return ownAnswer(op, problem, stringHeaders(error), accept, { document: this.options.prepare.document, requestId: ctx.requestId });
   }
 }
 
@@ -659,11 +662,6 @@ function stringHeaders(error: HttpError): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(error.options.headers ?? {})) out[k.toLowerCase()] = v;
   return out;
-}
-
-function withHeaders(response: OutgoingResponse, error: HttpError): OutgoingResponse {
-  Object.assign(response.headers, stringHeaders(error));
-  return response;
 }
 
 /** `http://host/a?b` (absolute-form, which RFC 9112 §3.2.2 says a server must accept) → `/a?b`. */

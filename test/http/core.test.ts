@@ -379,12 +379,19 @@ describe('the runtime core on a real server', () => {
       expect(answer.json.detail).toContain('/secret');
     });
 
-    it('replaces an undeclared status, an undeclared content type and a body off-schema with a 500', async () => {
-      for (const which of ['teapot', 'undeclared-type', 'wrong-error-body']) {
+    it('replaces an undeclared status and an undeclared content type with a 500', async () => {
+      for (const which of ['teapot', 'undeclared-type']) {
         const answer = await api.request('GET', `/api/v1/choices?which=${which}`);
         expect(answer.status).toBe(500);
         expect(answer.json.detail).toContain('pickOne');
       }
+    });
+
+    it('an HttpError thrown without a body is sent in the shape the document declares for its status', async () => {
+      const answer = await api.request('GET', '/api/v1/choices?which=wrong-error-body');
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/json');
+      expect(answer.json).toEqual({ code: '400', message: 'custom error schema, but a problem body was sent' });
     });
 
     it('answers a throwing handler with 500 and the request id, and keeps serving', async () => {
