@@ -2,6 +2,8 @@
 export { createServer, basePathOf } from './server';
 export type { SpecbindServer, Listening } from './server';
 export { bind } from './binding/models';
+export { streamBody } from './binding/upload';
+export type { StreamBodyOptions, StreamedInput } from './binding/upload';
 export { notImplemented } from './handlers/stub';
 export type { BindOptions } from './binding/models';
 export { HttpError, StartupError, PROBLEMS } from './errors';

@@ -25,6 +25,8 @@ export interface MediaPlan {
   encoding: Encoding;
   /** Multipart parts whose encoding says JSON. */
   jsonFields: Set<string>;
+  /** Declared as bytes (octet-stream, `format: binary`, `contentMediaType`, or no schema): a `streamBody()` handler may take it as a stream. */
+  streamable: boolean;
 }
 
 export interface BodyPlan {
@@ -51,7 +53,8 @@ export function planBody(spec: RequestBodySpec, shapes: ShapeReader, validator: 
     const validate = m.schemaPointer && kind !== 'binary' ? validator(m.schemaPointer) : undefined;
     const encoding = m.encoding ?? {};
     const jsonFields = new Set(Object.keys(encoding).filter((name) => /json/i.test(encoding[name].contentType ?? '')));
-    return { mediaType: m.mediaType, pattern, kind, shape: shapes.shape(m.schema), validate, encoding, jsonFields };
+    const streamable = kind !== 'multipart' && kind !== 'form' && (kind === 'binary' || m.schema === undefined || m.schema?.format === 'binary' || m.schema?.contentMediaType !== undefined);
+    return { mediaType: m.mediaType, pattern, kind, shape: shapes.shape(m.schema), validate, encoding, jsonFields, streamable };
   });
   return { required: spec.required, media, declared: spec.content.map((m) => m.mediaType).join(', ') };
 }

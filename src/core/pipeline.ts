@@ -16,6 +16,8 @@ import { ownAnswer } from './own-answers';
 import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, type ResponseStream, type StreamOutcome, type StreamingContext, successReply } from './respond';
 import { closeSource, discardBody, fileLength } from '../replies/streams';
 import { isNodeReadable } from '../replies/bodies';
+import { declaredOverLimit, UploadStream } from '../binding/upload';
+import { Readable } from 'node:stream';
 import type { HandlerContext, ResponseValidationMode } from './types';
 import type { RequestMetrics } from '../observability/metrics';
 import { rawHeader } from './raw-headers';
@@ -82,6 +84,8 @@ interface Exchange {
   started: number;
   logged: boolean;
   responder: Responder;
+  /** The handler takes the request body as a stream (`streamBody()`): it may still be arriving. */
+  uploading?: boolean;
 }
 
 class RequestContext implements HandlerContext {
@@ -214,7 +218,8 @@ export class Pipeline {
   /** What every response gets on its way out (its request id, `Connection: close` while draining, a log line, metrics), then to the adapter. */
   private complete(exchange: Exchange, response: OutgoingResponse): void {
     response.headers['x-request-id'] = exchange.requestId;
-    if (this.options.draining?.()) response.headers.connection = 'close';
+    // Answered before a streamed upload has all arrived: the rest is not read, so the connection closes (lingering).
+    if (this.options.draining?.() || (exchange.uploading && !exchange.request.complete)) response.headers.connection = 'close';
     if (response.stream) {
       this.completeStream(exchange, response, response.stream);
       return;
@@ -378,6 +383,14 @@ export class Pipeline {
       void this.runAsync(op, compiled, ctx, exchange, search, pathParams, accept);
       return;
     }
+    if (media?.streamable && op.streamBody) {
+      this.conclude(op, ctx, exchange, accept, () => {
+        input.body = this.upload(op, exchange);
+        if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
+        return op.handler(input, ctx);
+      });
+      return;
+    }
     const withBody = (body: unknown) =>
       this.conclude(op, ctx, exchange, accept, () => {
         if (media) this.acceptBody(compiled, media, body, input, errors);
@@ -440,11 +453,12 @@ export class Pipeline {
         const input = this.bindParameters(compiled, request, search, pathParams, errors);
         const media = compiled.body && this.bodyMedia(compiled.body, request, errors);
         if (media?.kind === 'multipart') await this.bindMultipart(media, request, input, errors);
+        else if (media?.streamable && op.streamBody) input.body = this.upload(op, exchange);
         // Awaited here, not in a helper: one promise hop per request fewer.
         else if (media) this.acceptBody(compiled, media, await this.bodyOf(request), input, errors);
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
         let result = op.handler(input, ctx);
-        if (isThenable(result)) result = await this.withinTimeout(Promise.resolve(result), op);
+        if (isThenable(result)) result = await this.withinTimeout(Promise.resolve(result), op, exchange);
         response = this.reply(op, ctx, result, path, accept);
       } catch (error) {
         response = this.fail(op, ctx, error, path, accept);
@@ -460,7 +474,7 @@ export class Pipeline {
     let response: OutgoingResponse;
     try {
       try {
-        response = this.reply(op, ctx, await this.withinTimeout(result, op), exchange.path, accept);
+        response = this.reply(op, ctx, await this.withinTimeout(result, op, exchange), exchange.path, accept);
       } catch (error) {
         response = this.fail(op, ctx, error, exchange.path, accept);
       }
@@ -485,12 +499,18 @@ export class Pipeline {
   }
 
   /** A handler that has not settled after `handlerTimeout` ms answers 504 (its eventual result is dropped). */
-  private withinTimeout<T>(result: T | Promise<T>, op: PreparedOperation): T | Promise<T> {
+  private withinTimeout<T>(result: T | Promise<T>, op: PreparedOperation, exchange: Exchange): T | Promise<T> {
     const limit = this.options.handlerTimeout;
     if (!limit || !(result instanceof Promise)) return result;
     // One promise and one timer (Node keeps timers of one duration in a single list): cheaper than Promise.race.
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(HttpError.of('handlerTimeout', `${op.info.operationId} did not answer within ${limit} ms`)), limit);
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => (timer = setTimeout(() => reject(HttpError.of('handlerTimeout', `${op.info.operationId} did not answer within ${limit} ms`)), limit));
+      // A streamed upload still arriving is the handler's work, not a hang: the clock starts when it has arrived.
+      if (exchange.uploading && !exchange.request.complete) {
+        exchange.request.once('end', arm);
+        exchange.request.once('close', () => timer ?? arm());
+      } else arm();
       result.then(
         (value) => {
           clearTimeout(timer);
@@ -502,6 +522,16 @@ export class Pipeline {
         },
       );
     });
+  }
+
+  /** A `streamBody()` handler's `input.body`: the request's bytes as they arrive (a Content-Length over the limit is refused first). */
+  private upload(op: PreparedOperation, exchange: Exchange): Readable {
+    const { request } = exchange;
+    if (this.bodyParsedAlready(request)) return Readable.from([this.bodyOf(request) as Buffer]);
+    const over = declaredOverLimit(request, op.streamBody!.limit);
+    if (over) throw over;
+    exchange.uploading = true;
+    return new UploadStream(request, op.streamBody!.limit);
   }
 
   /** Lazy mode: compile on the first request; a schema that cannot compile fails every request the same way, without retrying. */

@@ -9,6 +9,7 @@ import { ShapeReader } from '../binding/shape';
 import { checkParameters, completeOperation, type OperationHead, type OperationSpec, type ResponseSpec } from '../spec/operations';
 import type { OpenApiDocument } from '../spec/load';
 import { ReplyTable } from '../replies/replies';
+import { streamBodyOptions } from '../binding/upload';
 import { essence } from '../replies/media';
 import { planSecurity, type SecurityGate } from '../security/security';
 import type { SchemaCompiler, Validator } from '../validation/compiler';
@@ -35,6 +36,8 @@ export interface PreparedOperation {
   compileError?: import('../errors').HttpError;
   /** A deferred operation (see `deferOperation`): completes its spec and the fields above on first use. */
   complete?: () => void;
+  /** Set by `streamBody()`: a binary request body reaches the handler as a stream, within this limit. */
+  streamBody?: { limit: number };
 }
 
 /** Which query keys the operation declares (names, deepObject `name[...]`, exploded object members, query API keys). */
@@ -76,7 +79,22 @@ export function prepareOperation(spec: OperationSpec, handler: Handler, source: 
     replies,
     replyPrototype: replies.replyPrototype(),
     produces,
+    streamBody: streamBodyOf(handler, spec, problems),
   };
+}
+
+/** A `streamBody()` handler's options; a startup problem when its operation declares no body it could stream. */
+function streamBodyOf(handler: Handler, spec: OperationSpec, problems: StartupProblem[]): { limit: number } | undefined {
+  const options = streamBodyOptions(handler);
+  if (!options) return undefined;
+  const binary = spec.requestBody?.content.some((m) => {
+    const type = essence(m.mediaType);
+    return type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded' && (m.schema === undefined || m.schema?.format === 'binary' || m.schema?.contentMediaType !== undefined || !/json|^text\//.test(type));
+  });
+  if (!binary) {
+    problems.push({ method: spec.method, path: spec.path, operationId: spec.operationId, pointer: spec.requestBody?.pointer ?? spec.pointer, message: 'its handler is wrapped in streamBody(), but the operation declares no binary request body', fix: 'declare application/octet-stream (or a schema with format: binary), or drop streamBody()' });
+  }
+  return options;
 }
 
 /** What a deferred operation answers with until it is complete: nothing declared (never seen by a request). */
@@ -110,6 +128,8 @@ export function deferOperation(head: OperationHead, handler: Handler, source: st
     for (const warning of warnings) context.log.warn({ warning }, 'OpenAPI document warning');
     if (found.length) throw new StartupError(`${spec.method.toUpperCase()} ${spec.path} (${spec.operationId}) has ${found.length} problem(s) in the document:`, found);
     op.handler = withBindingResolved(handler, spec);
+    op.streamBody = streamBodyOf(handler, spec, found);
+    if (found.length) throw new StartupError(`${spec.method.toUpperCase()} ${spec.path} (${spec.operationId}) has ${found.length} problem(s) in the document:`, found);
     op.replies = new ReplyTable(spec.responses);
     op.replyPrototype = op.replies.replyPrototype();
     op.produces = producesOf(spec);
