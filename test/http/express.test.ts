@@ -36,3 +36,47 @@ describe('mounted in Express', () => {
     }
   });
 });
+
+describe('streams through the mounted app', () => {
+  it('an event stream and a byte stream flow through Express as through the standalone server; a client that leaves closes the source', async () => {
+    let returned = false;
+    const api = await createServer({
+      spec: path.join(__dirname, '../fixtures/streams/openapi.yaml'),
+      handlers: {
+        events: () => [{ data: { n: 1 } }, { event: 'last', data: { n: 2 } }],
+        download: () =>
+          (async function* () {
+            try {
+              for (;;) {
+                yield Buffer.alloc(16 * 1024, 1);
+                await new Promise((resolve) => setTimeout(resolve, 5));
+              }
+            } finally {
+              returned = true;
+            }
+          })(),
+      },
+      missingHandlers: 'notImplemented',
+      logger: { level: 'silent' },
+    });
+    const outer = express();
+    outer.use('/mounted', api.app);
+    const server = outer.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const events = await fetch(`${base}/mounted/events`);
+      expect(events.headers.get('content-type')).toBe('text/event-stream');
+      expect(await events.text()).toBe('data: {"n":1}\n\nevent: last\ndata: {"n":2}\n\n');
+      const controller = new AbortController();
+      const download = await fetch(`${base}/mounted/download`, { signal: controller.signal });
+      await download.body!.getReader().read();
+      controller.abort();
+      for (let i = 0; i < 100 && !returned; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(returned).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
