@@ -5,7 +5,7 @@ import type { Handler } from '../core/types';
 import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../spec/operations';
 import { mediaExamples, Sampler } from '../mock/sample';
 import { seeded } from '../mock/random';
-import { essence, isJsonMediaType, negotiate, parseAccept } from '../replies/media';
+import { essence, framingOf, isJsonMediaType, negotiate, parseAccept } from '../replies/media';
 import { Reply, statusOf } from '../replies/replies';
 import { resolvePointer } from '../spec/pointer';
 import type { SchemaCompiler } from '../validation/compiler';
@@ -118,6 +118,7 @@ export class MockResponder {
     const type = essence(media.mediaType);
     const examples = mediaExamples(this.document, media);
     const named = exampleName !== undefined ? examples.find((e) => e.name === exampleName) : undefined;
+    if (framingOf(type)) return this.items(media, named?.value ?? examples[0]?.value);
     if (!isJsonMediaType(type)) return nonJsonBody(type, media, named?.value ?? examples[0]?.value, this.sampler(undefined, false));
     if (named) return named.value;
     const validate = this.validator(media.schemaPointer);
@@ -137,6 +138,26 @@ export class MockResponder {
       first ??= value;
     }
     return examples.length ? examples[0].value : first;
+  }
+
+  /**
+   * A sequential media type's mock: its example as written when it is text (already framed), an array
+   * example as its items, else one item sampled from the item schema (3.2 itemSchema, else schema), as
+   * the validator that checks each item will accept it.
+   */
+  private items(media: MediaTypeSpec, example: unknown): unknown {
+    if (typeof example === 'string') return example;
+    if (Array.isArray(example)) return example;
+    const schema = media.itemSchema ?? media.schema;
+    const pointer = media.itemSchemaPointer ?? media.schemaPointer;
+    if (schema === undefined) return [example ?? { data: 'specbind mock' }];
+    if (example !== undefined) return [example];
+    const validate = this.validator(pointer);
+    for (const strict of [false, true]) {
+      const item = this.sampler(undefined, strict).sample(schema, pointer);
+      if (item !== undefined && (!validate || validate(item) === null)) return [item];
+    }
+    return [this.sampler(undefined, false).sample(schema, pointer)];
   }
 
   private headers(response: ResponseSpec): Record<string, string> {

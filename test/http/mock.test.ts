@@ -165,3 +165,21 @@ describe('specbind verify against specbind mock', () => {
     }
   }, 60_000);
 });
+
+describe('specbind mock: sequential media types', () => {
+  it('frames a sampled item that the item schema accepts: SSE events and JSON Lines, 3.0 schema and 3.2 itemSchema', async () => {
+    const v30 = await mock(path.join(__dirname, '../fixtures/streams/openapi.yaml'));
+    const v32 = await mock(path.join(__dirname, '../fixtures/streams/openapi-32.yaml'));
+    try {
+      const events = await fetch(`${v30.url}/events`);
+      expect(events.headers.get('content-type')).toBe('text/event-stream');
+      expect(await events.text()).toMatch(/^data: \{"n":-?\d+\}\n\n$/);
+      expect(await (await fetch(`${v30.url}/lines`, { headers: { accept: 'application/jsonl' } })).text()).toMatch(/^\{"n":-?\d+\}\n$/);
+      // itemSchema's event enum and data bounds hold (strict validation would have cut the stream).
+      expect(await (await fetch(`${v32.url}/events`)).text()).toMatch(/^event: (progress|done)\nid: .*\ndata: \{"percent":\d+\}\n\n$/);
+    } finally {
+      await v30.close();
+      await v32.close();
+    }
+  });
+});
