@@ -14,6 +14,7 @@ import { handlerMap } from '../handlers/resolve';
 import { STUB_MARKER } from '../handlers/stub';
 import type { Handler } from '../core/types';
 import { unshapeableAnswers } from '../core/own-answers';
+import { framingOf } from '../replies/media';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -174,11 +175,17 @@ function exampleFindings(loaded: LoadedSpec, operations: OperationSpec[]): Findi
   const { document, dialect, file } = loaded;
   const sites: ExampleSite[] = [];
   const fromMedia = (media: MediaTypeSpec, at: string, direction: ExampleSite['direction'], operation: string) => {
-    if (!media.schemaPointer) return;
-    if (media.example !== undefined) sites.push({ direction, schemaPointer: media.schemaPointer, value: media.example, at: `${at}${toPointer(media.mediaType, 'example')}`, operation });
+    // A sequential media type's example is one item (3.2: against itemSchema), or its framed text, which is not checked.
+    const sequential = framingOf(media.mediaType) !== null;
+    const schemaPointer = sequential ? media.itemSchemaPointer ?? media.schemaPointer : media.schemaPointer;
+    if (!schemaPointer) return;
+    const add = (value: unknown, where: string) => {
+      if (!(sequential && typeof value === 'string')) sites.push({ direction, schemaPointer, value, at: where, operation });
+    };
+    if (media.example !== undefined) add(media.example, `${at}${toPointer(media.mediaType, 'example')}`);
     for (const [name, example] of Object.entries(media.examples ?? {})) {
       const resolved: any = typeof example?.$ref === 'string' ? resolvePointer(document, example.$ref) : example;
-      if (resolved && 'value' in resolved) sites.push({ direction, schemaPointer: media.schemaPointer, value: resolved.value, at: `${at}${toPointer(media.mediaType, 'examples', name, 'value')}`, operation });
+      if (resolved && 'value' in resolved) add(resolved.value, `${at}${toPointer(media.mediaType, 'examples', name, 'value')}`);
     }
   };
   for (const op of operations) {
