@@ -17,6 +17,7 @@ import { mockHandler, notImplementedHandler } from './handlers/fallbacks';
 import { compileOperation, deferOperation, prepareOperation, type PrepareContext, type PreparedOperation } from './core/prepare';
 import { Pipeline } from './core/pipeline';
 import { unshapeableAnswers } from './core/own-answers';
+import { invalidDefaults } from './spec/defaults';
 import type { OutgoingResponse } from './core/respond';
 import { docsRoutes } from './docs/docs';
 import { type CoreHandler, nodeHandler } from './adapters/node';
@@ -199,6 +200,11 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
       problems.push({ method: spec.method, path: spec.path, operationId: spec.operationId, message: (error as Error).message });
     }
     prepared.push(op);
+  }
+  if (!deferred) {
+    // A default its own schema rejects would reach the handler past validation (deferred operations: on first use).
+    const visited = new Set<object>();
+    for (const op of prepared) problems.push(...invalidDefaults(op.spec, document, (pointer) => compiler.validator('request', pointer), visited));
   }
   if (problems.length) throw new StartupError(`specbind cannot start: ${problems.length} problem(s):`, problems);
   if (!deferred) warnUnshapeable(prepared, unhandled, document, log);

@@ -15,6 +15,7 @@ import { STUB_MARKER } from '../handlers/stub';
 import type { Handler } from '../core/types';
 import { unshapeableAnswers } from '../core/own-answers';
 import { framingOf } from '../replies/media';
+import { invalidDefaults } from '../spec/defaults';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -59,7 +60,25 @@ export async function check(options: CheckOptions): Promise<Finding[]> {
   findings.push(...compileFindings(loaded, operations));
   findings.push(...dreddFindings(operations, file));
   findings.push(...errorShapeFindings(loaded, operations));
+  findings.push(...defaultFindings(loaded, operations));
   return findings;
+}
+
+/** Defaults of parameters and request bodies (and of anything inside them) that their own schema rejects. */
+function defaultFindings(loaded: LoadedSpec, operations: OperationSpec[]): Finding[] {
+  const compiler = new SchemaCompiler(loaded.document, loaded.dialect);
+  const visited = new Set<object>();
+  return operations.flatMap((op) =>
+    invalidDefaults(op, loaded.document, (pointer) => compiler.validator('request', pointer), visited).map((problem) => ({
+      severity: 'error' as const,
+      code: 'invalid-default',
+      file: loaded.file,
+      pointer: problem.pointer,
+      operation: describe(op),
+      message: problem.message,
+      fix: problem.fix,
+    })),
+  );
 }
 
 /** Declared error responses that specbind's own answers (400, 401, ...) cannot take the shape of: problem+json is sent there instead. */

@@ -18,6 +18,7 @@ import { headerReader } from '../replies/headers';
 import { framingOf } from '../replies/media';
 import { compileSerializer, type Serialize } from '../replies/serializer';
 import { resolvePointer } from '../spec/pointer';
+import { invalidDefaults } from '../spec/defaults';
 import type { Handler, ModelClass, OperationInfo, SecurityCheck } from './types';
 
 export interface PreparedOperation {
@@ -125,6 +126,7 @@ export function deferOperation(head: OperationHead, handler: Handler, source: st
     const warnings: StartupProblem[] = [];
     completeOperation(context.document as OpenApiDocument, head, found);
     checkParameters(spec, found, warnings);
+    if (!found.length) found.push(...invalidDefaults(spec, context.document, (pointer) => context.compiler.validator('request', pointer)));
     for (const warning of warnings) context.log.warn({ warning }, 'OpenAPI document warning');
     if (found.length) throw new StartupError(`${spec.method.toUpperCase()} ${spec.path} (${spec.operationId}) has ${found.length} problem(s) in the document:`, found);
     op.handler = withBindingResolved(handler, spec);
