@@ -58,11 +58,13 @@ export function parseMultipart(request: IncomingMessage, shape: Shape, jsonField
     };
     // The rest of an oversized upload is not read: the 413 closes the connection.
     const tooLarge = (detail: string) => fail(HttpError.of('payloadTooLarge', detail, { headers: { connection: 'close' } }));
-    const add = (name: string, value: unknown) => {
+    /** `json`: the part was a JSON document; for an array property, a JSON array is its items (connexion sends the array as one part). */
+    const add = (name: string, value: unknown, json = false) => {
       const property = shape.properties?.[name];
       const many = property?.types.includes('array');
       const existing = Object.prototype.hasOwnProperty.call(out, name) ? out[name] : undefined;
-      if (many) setOwn(out, name, [...((existing as unknown[]) ?? []), value]);
+      if (many && json && Array.isArray(value)) setOwn(out, name, [...((existing as unknown[]) ?? []), ...value]);
+      else if (many) setOwn(out, name, [...((existing as unknown[]) ?? []), value]);
       else if (existing === undefined) setOwn(out, name, value);
       else setOwn(out, name, Array.isArray(existing) ? [...existing, value] : [existing, value]);
     };
@@ -72,11 +74,14 @@ export function parseMultipart(request: IncomingMessage, shape: Shape, jsonField
       if (total > limits.total) return tooLarge(`the body is over the limit of ${limits.total} bytes`);
       if (info.valueTruncated) return tooLarge(`field "${name}" is too long`);
       if (jsonFields.has(name) || /json/i.test(info.mimeType ?? '')) {
+        let parsed: unknown;
         try {
-          add(name, JSON.parse(value));
+          parsed = JSON.parse(value);
         } catch {
-          fail(HttpError.of('malformedBody', `field "${name}" is not valid JSON`, { errors: [{ in: 'body', pointer: `/${name}`, message: 'is not valid JSON' }] }));
+          fail(HttpError.of('malformedBody', `part "${name}" is not valid JSON`, { errors: [{ in: 'body', pointer: `/${name}`, message: 'is not valid JSON' }] }));
+          return;
         }
+        add(name, parsed, true);
         return;
       }
       add(name, coerceDeep(value, shape.properties?.[name]?.items ?? shape.properties?.[name] ?? { types: [], hasDefault: false }));
@@ -99,11 +104,14 @@ export function parseMultipart(request: IncomingMessage, shape: Shape, jsonField
         const content = Buffer.concat(chunks, size);
         // A part the encoding declares as JSON is a value, even when the client sent it as a file part.
         if (jsonFields.has(name)) {
+          let parsed: unknown;
           try {
-            add(name, JSON.parse(content.toString('utf8')));
+            parsed = JSON.parse(content.toString('utf8'));
           } catch {
             fail(HttpError.of('malformedBody', `part "${name}" is not valid JSON`, { errors: [{ in: 'body', pointer: `/${name}`, message: 'is not valid JSON' }] }));
+            return;
           }
+          add(name, parsed, true);
           return;
         }
         add(name, { field: name, filename: info.filename || undefined, type: info.mimeType, size, content } satisfies UploadedFile);
