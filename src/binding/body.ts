@@ -33,6 +33,11 @@ export interface BodyPlan {
   required: boolean;
   media: MediaPlan[];
   declared: string;
+  /**
+   * An optional body the client left out, when its schema gives a default (JSON), or its members do (a
+   * form): the media type whose schema makes `input.body` (validated, so nested defaults are filled).
+   */
+  absent?: MediaPlan;
   /** The last Content-Type matched and its answer: clients send the same header on every request. */
   lastMatch?: { contentType: string; media: MediaPlan | undefined };
 }
@@ -56,7 +61,20 @@ export function planBody(spec: RequestBodySpec, shapes: ShapeReader, validator: 
     const streamable = kind !== 'multipart' && kind !== 'form' && (kind === 'binary' || m.schema === undefined || m.schema?.format === 'binary' || m.schema?.contentMediaType !== undefined);
     return { mediaType: m.mediaType, pattern, kind, shape: shapes.shape(m.schema), validate, encoding, jsonFields, streamable };
   });
-  return { required: spec.required, media, declared: spec.content.map((m) => m.mediaType).join(', ') };
+  const absent = spec.required ? undefined : media.find((m) => (m.kind === 'json' || m.kind === 'form') && m.validate && (m.shape.hasDefault || (m.kind === 'form' && Object.values(m.shape.properties ?? {}).some((p) => p.hasDefault))));
+  return { required: spec.required, media, declared: spec.content.map((m) => m.mediaType).join(', '), absent };
+}
+
+/**
+ * The body an optional request body stands for when the client sent none: the schema's default (a
+ * form's: an object of its members' defaults), nested defaults filled by the validator. Undefined when
+ * the schema gives none, or when what it gives does not validate (a form whose required members have none).
+ */
+export function absentBody(plan: BodyPlan): { media: MediaPlan; value: unknown } | undefined {
+  const media = plan.absent;
+  if (!media) return undefined;
+  const value = media.shape.hasDefault ? structuredClone(media.shape.default) : {};
+  return media.validate!(value) ? undefined : { media, value };
 }
 
 /** The declared media type for a request Content-Type: exact first, then wildcards in document order. */

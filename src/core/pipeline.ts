@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type ViolationDetail } from '../errors';
 import { parseCookies, parseQuery, type QueryMap, type RawParameters } from '../binding/parameters';
-import { type BodyPlan, type MediaPlan, matchMedia, parseBody, readBody, readBodyInto } from '../binding/body';
+import { absentBody, type BodyPlan, type MediaPlan, matchMedia, parseBody, readBody, readBodyInto } from '../binding/body';
 import { forValidation, type MultipartLimits, parseMultipart, textWhereFileDeclared } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
@@ -397,8 +397,16 @@ export class Pipeline {
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
         return op.handler(input, ctx);
       });
-    if (!media || this.bodyParsedAlready(request)) {
-      withBody(media && this.bodyOf(request));
+    if (!media) {
+      this.conclude(op, ctx, exchange, accept, () => {
+        this.bodyByDefault(compiled, input, errors);
+        if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
+        return op.handler(input, ctx);
+      });
+      return;
+    }
+    if (this.bodyParsedAlready(request)) {
+      withBody(this.bodyOf(request));
       return;
     }
     readBodyInto(request, this.options.bodyLimit, (error, bytes) => {
@@ -456,6 +464,7 @@ export class Pipeline {
         else if (media?.streamable && op.streamBody) input.body = this.upload(op, exchange);
         // Awaited here, not in a helper: one promise hop per request fewer.
         else if (media) this.acceptBody(compiled, media, await this.bodyOf(request), input, errors);
+        else if (compiled.body) this.bodyByDefault(compiled, input, errors);
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
         let result = op.handler(input, ctx);
         if (isThenable(result)) result = await this.withinTimeout(Promise.resolve(result), op, exchange);
@@ -573,6 +582,15 @@ export class Pipeline {
     if (!this.bodyParsedAlready(request)) return readBody(request, this.options.bodyLimit);
     const parsed = (request as any).body ?? Buffer.alloc(0);
     return typeof parsed === 'string' ? Buffer.from(parsed) : parsed;
+  }
+
+  /** An optional body left out: its schema's default, when it gives one (README, "Semantics worth knowing"). */
+  private bodyByDefault(compiled: CompiledOperation, input: Record<string, unknown>, errors: ViolationDetail[]): void {
+    if (errors.length || !compiled.body?.absent) return;
+    const body = absentBody(compiled.body);
+    if (!body) return;
+    const hydrate = compiled.hydrators.get(body.media);
+    input.body = hydrate ? hydrate(body.value) : body.value;
   }
 
   /** Parses (unless a body parser did), validates and hydrates the body into `input.body`. */

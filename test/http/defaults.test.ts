@@ -51,3 +51,59 @@ describe('defaults are held to their own schema', () => {
     expect(findings.filter((f) => f.code === 'invalid-default').map((f) => [f.severity, f.operation, f.pointer])).toEqual([['error', 'POST /a (a)', '/paths/~1a/post/parameters/0/schema/default']]);
   });
 });
+
+describe('an optional body left out', () => {
+  const spec = {
+    openapi: '3.0.3',
+    info: { title: 'body defaults', version: '1' },
+    components: { schemas: { Paging: { type: 'object', properties: { size: { type: 'integer', default: 20 }, order: { type: 'string', default: 'asc' } }, default: { size: 50 } } } },
+    paths: {
+      '/json': {
+        post: {
+          operationId: 'json',
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Paging' } } } },
+          responses: { '200': { description: 'echo', content: { 'application/json': { schema: {} } } } },
+        },
+      },
+      '/form': {
+        post: {
+          operationId: 'form',
+          requestBody: { content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { q: { type: 'string', default: 'all' }, n: { type: 'integer' } } } } } },
+          responses: { '200': { description: 'echo', content: { 'application/json': { schema: {} } } } },
+        },
+      },
+      '/none': {
+        post: {
+          operationId: 'none',
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { n: { type: 'integer' } } } } } },
+          responses: { '200': { description: 'echo', content: { 'application/json': { schema: {} } } } },
+        },
+      },
+      '/needs': {
+        post: {
+          operationId: 'needs',
+          requestBody: { content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, q: { type: 'string', default: 'all' } } } } } },
+          responses: { '200': { description: 'echo', content: { 'application/json': { schema: {} } } } },
+        },
+      },
+    },
+  };
+  const echo = (input: any) => ({ body: input.body === undefined ? '(none)' : input.body });
+  let api: Awaited<ReturnType<typeof start>>;
+  beforeAll(async () => (api = await start({ spec, handlers: { json: echo, form: echo, none: echo, needs: echo } })));
+  afterAll(() => api.close());
+
+  it("JSON: the schema's default, with nested defaults filled", async () => {
+    expect((await api.request('POST', '/json')).json).toEqual({ body: { size: 50, order: 'asc' } });
+    expect((await api.request('POST', '/json', { body: { size: 5 } })).json).toEqual({ body: { size: 5, order: 'asc' } });
+  });
+
+  it("a form: its members' defaults", async () => {
+    expect((await api.request('POST', '/form')).json).toEqual({ body: { q: 'all' } });
+  });
+
+  it('no default, or one that leaves a required member out: no body', async () => {
+    expect((await api.request('POST', '/none')).json).toEqual({ body: '(none)' });
+    expect((await api.request('POST', '/needs')).json).toEqual({ body: '(none)' });
+  });
+});
