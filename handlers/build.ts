@@ -4,8 +4,8 @@
 // operation's 2xx body.
 import { HttpError } from '../src';
 import type { Handlers } from '../openapi/api.types';
+import { followBuild, logEnded, resumeAfter, stepBuild, stepMs } from './_app/build-log';
 import { now, withStore } from './_app/failures';
-import { advanceBuild, templateForBuild } from './_app/lifecycle';
 import { sourceOf } from './_app/sources';
 import type { BuildRecord } from './_app/store';
 import { buildView } from './_app/views';
@@ -33,21 +33,35 @@ export const startBuild: Handlers['startBuild'] = async (input, ctx) => {
   });
 };
 
-/** Each read is the simulated builder's next step (see handlers/_app/lifecycle.ts). */
+/**
+ * Each read is the simulated builder's next step (see handlers/_app/lifecycle.ts); a build log's
+ * stream may have moved it meanwhile, and then this read returns it as that left it.
+ */
 export const getBuild: Handlers['getBuild'] = async (input, ctx) =>
   withStore(ctx, 'badQuery', async (store) => {
     const build = await store.getBuild(input.imageName);
     if (!build) throw new HttpError('noBuildInfo', `No build information for image "${input.imageName}"`);
     if (build.status !== 'running') return buildView(build);
 
-    const next = advanceBuild(build);
-    if (next.status === 'completed') {
-      const template = templateForBuild(next, await store.getTemplate(next.name), now());
-      await store.saveTemplate(template);
-      ctx.log.info({ image: next.name }, 'build completed, template registered');
-    }
-    await store.saveBuild(next);
+    const { build: next, moved } = await stepBuild(store, build);
+    if (moved && next.status === 'completed') ctx.log.info({ image: next.name }, 'build completed, template registered');
     return buildView(next);
+  });
+
+/**
+ * Server-sent events (handlers/_app/build-log.ts). Everything that decides the status happens here,
+ * before the stream starts: the 404, the database's 500/503, and the 204 for a client that already
+ * has the final event. The stream then reads the store at every step; a failure there can only end it
+ * (specbind sends an `error` event and cuts the connection).
+ */
+export const streamBuildLog: Handlers['streamBuildLog'] = async (input, ctx) =>
+  withStore(ctx, 'badQuery', async (store) => {
+    const build = await store.getBuild(input.imageName);
+    if (!build) throw new HttpError('noBuildInfo', `No build information for image "${input.imageName}"`);
+    const after = resumeAfter(input.lastEventId, build);
+    if (logEnded(build, after)) return ctx.reply.noContent();
+    // Two 2xx (200, 204): the handler names its reply, a plain return would be ambiguous.
+    return ctx.reply.ok(followBuild(store, build, { after, stepMs: stepMs(), signal: ctx.signal }));
   });
 
 /**

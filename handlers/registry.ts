@@ -1,9 +1,11 @@
 // Binder's registry component (binder-build's _fetchTemplate, _fetchAllTemplates; the protocol's
-// register; a template's pull secret as an uploaded file), typed by the document (openapi/api.types.ts).
+// register; a template's pull secret as an uploaded file; the registry exported as JSON Lines), typed
+// by the document (openapi/api.types.ts).
 import { createHash } from 'node:crypto';
 import { HttpError, type UploadedFile } from '../src';
-import type { Handlers, PullSecretFile } from '../openapi/api.types';
+import type { Handlers, PullSecretFile, Template } from '../openapi/api.types';
 import { now, withStore } from './_app/failures';
+import type { Store, TemplateRecord } from './_app/store';
 import { templateRecord, templateView } from './_app/views';
 
 export const fetchAllTemplates: Handlers['fetchAllTemplates'] = async (_input, ctx) =>
@@ -15,6 +17,29 @@ export const fetchTemplate: Handlers['fetchTemplate'] = async (input, ctx) =>
     if (!template) throw new HttpError('doesNotExist', `No template named "${input.templateName}"`);
     return templateView(template);
   });
+
+/** Templates read per query while exporting: what the export holds in memory at once. */
+const EXPORT_PAGE = 100;
+
+/**
+ * application/jsonl, one template a line, read from the store a page at a time as the client reads
+ * (the runtime pulls the next item only when the socket takes more). The first page is read here,
+ * so a database that cannot answer is still a 500/503; a failure on a later page cuts the body off.
+ */
+export const exportTemplates: Handlers['exportTemplates'] = async (_input, ctx) =>
+  withStore(ctx, 'badDatabase', async (store) => {
+    const first = await store.listTemplates({ limit: EXPORT_PAGE });
+    return ctx.reply.ok(templatePages(store, first, ctx.signal), { headers: { 'Content-Disposition': 'attachment; filename="templates.jsonl"' } });
+  });
+
+async function* templatePages(store: Store, first: TemplateRecord[], signal: AbortSignal): AsyncGenerator<Template> {
+  let page = first;
+  for (;;) {
+    for (const template of page) yield templateView(template);
+    if (page.length < EXPORT_PAGE || signal.aborted) return;
+    page = await store.listTemplates({ after: page[page.length - 1].name, limit: EXPORT_PAGE });
+  }
+}
 
 /**
  * An upsert, as Binder's was. The two outcomes are two declared 2xx responses, so the handler must

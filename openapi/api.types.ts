@@ -100,6 +100,43 @@ export interface Operations {
     };
     success: Build;
   };
+  /** GET /builds/{image-name}/log — Follow a build's log as server-sent events (and drive it) */
+  streamBuildLog: {
+    input: {
+      /** path parameter "image-name": The image's name, as `startBuild` returned it. */
+      imageName: ResourceName;
+      /**
+       * header parameter "Last-Event-ID": The `id` of the last event received (an `EventSource` sends it when it reconnects): the
+       * stream resumes after it. Any other value replays the log from the build's start.
+       */
+      lastEventId?: string;
+    };
+    replies: {
+      /** 200: The build's log. On the wire, for a build that was `building` when the stream opened: */
+      ok: Iterable<BuildLogEvent> | AsyncIterable<BuildLogEvent>;
+      /** 204: The build has ended and `Last-Event-ID` is its final event: there is nothing more to send, and an `EventSource` stops reconnecting. */
+      noContent: undefined;
+      /** 400: Binder `malformedRequest`: the request does not match this operation's parameters or body (Binder answered 422). `errors` lists each violation. */
+      malformedRequest: Problem;
+      /** 400: the same response as `malformedRequest` */
+      badRequest: Problem;
+      /** 401: Binder `unauthorized`: the operation requires an API key and the request has none or an unknown one (Binder answered 403). Include a valid key in `X-API-Key`. */
+      unauthorized: Problem;
+      /** 404: Binder `noBuildInfo`: could not get build information for the requested image. Check the image name against the one `startBuild` returned. */
+      noBuildInfo: Problem;
+      /** 404: the same response as `noBuildInfo` */
+      notFound: Problem;
+      /** 500: Binder `badQuery`: could not query the Binder database. Ensure the database is running and accessible to the server. */
+      badQuery: Problem;
+      /** 500: the same response as `badQuery` */
+      internalServerError: Problem;
+      /** 503: Binder `noDatabase`: the Binder database is not initialized or not reachable. Ensure it is running and accessible to the server, then retry. */
+      noDatabase: Problem;
+      /** 503: the same response as `noDatabase` */
+      serviceUnavailable: Problem;
+    };
+    success: never;
+  };
   /** GET /templates — Fetch all templates */
   fetchAllTemplates: {
     input: {};
@@ -212,6 +249,25 @@ export interface Operations {
       serviceUnavailable: Problem;
     };
     success: PullSecretFile;
+  };
+  /** GET /export/templates — Download every template as JSON Lines */
+  exportTemplates: {
+    input: {};
+    replies: {
+      /** 200: Every registered template, one JSON text a line. */
+      ok: Iterable<Template> | AsyncIterable<Template>;
+      /** 401: Binder `unauthorized`: the operation requires an API key and the request has none or an unknown one (Binder answered 403). Include a valid key in `X-API-Key`. */
+      unauthorized: Problem;
+      /** 500: Binder `badDatabase`: could not read or write the Binder database. Ensure the database is running and accessible to the server, and check its logs. */
+      badDatabase: Problem;
+      /** 500: the same response as `badDatabase` */
+      internalServerError: Problem;
+      /** 503: Binder `noDatabase`: the Binder database is not initialized or not reachable. Ensure it is running and accessible to the server, then retry. */
+      noDatabase: Problem;
+      /** 503: the same response as `noDatabase` */
+      serviceUnavailable: Problem;
+    };
+    success: Iterable<Template> | AsyncIterable<Template>;
   };
   /** GET /applications/{template-name} — Get all deployments of a template */
   getAllApplications: {
@@ -419,6 +475,47 @@ export type BuildPhase = "fetching" | "building" | "registering" | "finished";
  * #/components/schemas/BuildState
  */
 export type BuildState = "running" | "completed" | "failed";
+
+/**
+ * One server-sent event of `streamBuildLog`, as the handler gives it: the SSE fields `event`,
+ * `id` and `retry`, and `data`, written on the wire as the JSON text of a `BuildLogEntry`.
+ *
+ * #/components/schemas/BuildLogEvent
+ */
+export type BuildLogEvent = {
+  event: "phase";
+  /** `<start>-<n>`: the build's start time in ms since the epoch, and the event's position in the build's log (0 fetching … 3 finished; a failed build's last event follows the phase it failed in). */
+  id: string;
+  /** On the first event of a response only; ms an EventSource waits before it reconnects. */
+  retry?: number;
+  data: BuildLogEntry;
+};
+
+/**
+ * A phase the build reached.
+ *
+ * #/components/schemas/BuildLogEntry
+ */
+export type BuildLogEntry = {
+  name: ResourceName;
+  phase: BuildPhase;
+  /**
+   * `running` on every event but the build's final one, which carries how it ended
+   * (`completed` on `finished`, or `failed` on the phase it failed in).
+   */
+  status: BuildState;
+  /** When the build started (the same on every event of one build). */
+  "start-time": string;
+  /**
+   * When the build reached this phase, as far as the server knows: the start time for
+   * `fetching`; for a later phase, when a stream moved the build there or first read it there
+   * (within one step). Absent for phases the build passed before this stream opened: the
+   * database keeps only a build's current phase.
+   */
+  time?: string;
+  /** Why the build failed (on a `failed` final event only). */
+  error?: string;
+};
 
 /** #/components/schemas/BuildRequest */
 export type BuildRequest = {

@@ -66,7 +66,9 @@ async function call(method: string, target: string, options: CallOptions = {}) {
   const res = await fetch(new URL(target, baseUrl), { method, headers, body });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, headers: res.headers, type, text, json: text ? JSON.parse(text) : undefined };
+  // Streamed answers (text/event-stream, application/jsonl) are read as text: test/bundled-streams.test.ts.
+  const json = text && /^application\/(?:[\w.+-]+\+)?json\b/.test(type) ? JSON.parse(text) : undefined;
+  return { status: res.status, headers: res.headers, type, text, json };
 }
 
 type Reply = Awaited<ReturnType<typeof call>>;
@@ -465,6 +467,8 @@ describe('the API key', () => {
     { method: 'PUT', target: '/templates/x/pull-secret' },
     { method: 'GET', target: '/applications/x' },
     { method: 'GET', target: '/health' },
+    { method: 'GET', target: '/builds/x/log' },
+    { method: 'GET', target: '/export/templates' },
   ];
 
   test.each(authorized)('$method $target answers 401 without a key or with a wrong one', async ({ method, target, body }) => {

@@ -44,7 +44,9 @@ export async function onClose(): Promise<void> {
 }
 
 export default {
-  security: { apiKey: check },
+  // One check, two places for the key: the X-API-Key header, and for the build log (a browser's
+  // EventSource, which cannot send headers) the api_key cookie.
+  security: { apiKey: check, apiKeyCookie: check },
   models: { Person },
   ready,
   onClose,

@@ -1,8 +1,9 @@
 // The simulated builder and deployer. Nothing is built or deployed: a record moves one step each
-// time a client polls it, so tests and "Try it out" reach every state without clocks or timers.
+// time a client polls it, so tests and "Try it out" reach every state without clocks or timers. (An
+// open build log moves its build too, on a timer of its own: build-log.ts.)
 import type { ApplicationRecord, BuildPhase, BuildRecord, TemplateRecord } from './store';
 
-const BUILD_PHASES: readonly BuildPhase[] = ['fetching', 'building', 'registering', 'finished'];
+export const BUILD_PHASES: readonly BuildPhase[] = ['fetching', 'building', 'registering', 'finished'];
 
 /** A running build's next phase; reaching `finished` completes it. Builds that are not running stay. */
 export function advanceBuild(build: BuildRecord): BuildRecord {

@@ -1,5 +1,6 @@
 // The check behind the document's `apiKey` security scheme (X-API-Key), for the operations Binder
-// marked `authorized`.
+// marked `authorized`, and behind `apiKeyCookie` (the same keys in the `api_key` cookie, which only
+// the build log accepts: a browser's EventSource cannot send headers).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -14,7 +15,8 @@ export interface ApiKeyRequest {
 
 /** What handlers find in ctx.principal: a fingerprint of the key, safe to log, never the key. */
 export interface ApiKeyPrincipal {
-  scheme: 'apiKey';
+  /** The security scheme the key came through: `apiKey` (header) or `apiKeyCookie`. */
+  scheme: string;
   key: string;
 }
 
@@ -26,7 +28,7 @@ let warnedDevKey = false;
  * API_KEYS every key is refused. Read on each call so a deployment (or a test) can change the list
  * without a restart.
  */
-export function check({ credential }: ApiKeyRequest): ApiKeyPrincipal | false {
+export function check({ credential, scheme }: ApiKeyRequest): ApiKeyPrincipal | false {
   if (!credential) return false;
   const keys = configuredKeys();
   const presented = digest(credential);
@@ -34,7 +36,7 @@ export function check({ credential }: ApiKeyRequest): ApiKeyPrincipal | false {
   // key (or how much of one) matched; hashing first gives timingSafeEqual equal-length inputs.
   let matched = false;
   for (const key of keys) matched = timingSafeEqual(presented, digest(key)) || matched;
-  return matched ? { scheme: 'apiKey', key: presented.toString('hex').slice(0, 12) } : false;
+  return matched ? { scheme, key: presented.toString('hex').slice(0, 12) } : false;
 }
 
 function configuredKeys(): string[] {

@@ -19,6 +19,7 @@ import {
   type BuildRecord,
   type Store,
   type StoreContents,
+  type TemplatePage,
   type TemplateRecord,
 } from './store';
 
@@ -82,6 +83,18 @@ export class SqlStore implements Store {
     });
   }
 
+  /** One statement: the row changes only while it still holds `current`'s run, phase and status. */
+  async advanceBuild(current: BuildRecord, next: BuildRecord) {
+    return this.run(async (sql) => {
+      const rows = await sql.query(
+        `UPDATE builds SET display_name = $2, repository = $3, start_time = $4, phase = $5, status = $6, error = $7
+         WHERE name = $1 AND start_time = $8 AND phase = $9 AND status = $10 RETURNING name`,
+        [...buildParams({ ...next, name: current.name }), current.startTime, current.phase, current.status],
+      );
+      return rows.length === 1;
+    });
+  }
+
   async getTemplate(name: string) {
     return this.run(async (sql) => {
       const [row] = await sql.query<TemplateRow>(`SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE name = $1`, [name]);
@@ -89,8 +102,16 @@ export class SqlStore implements Store {
     });
   }
 
-  async listTemplates() {
-    return this.run(async (sql) => (await sql.query<TemplateRow>(`SELECT ${TEMPLATE_COLUMNS} FROM templates ORDER BY name COLLATE "C"`)).map(templateRecord));
+  async listTemplates(page: TemplatePage = {}) {
+    // LIMIT NULL is no limit. `after` compares in the order the list is sorted in (COLLATE "C").
+    return this.run(async (sql) =>
+      (
+        await sql.query<TemplateRow>(
+          `SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE $1::text IS NULL OR name COLLATE "C" > $1::text ORDER BY name COLLATE "C" LIMIT $2::integer`,
+          [page.after ?? null, page.limit ?? null],
+        )
+      ).map(templateRecord),
+    );
   }
 
   async saveTemplate(template: TemplateRecord) {

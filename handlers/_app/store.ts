@@ -54,9 +54,17 @@ export interface Store {
    * concurrent starts for one image, across processes too for a database store, exactly one wins.
    */
   startBuild(build: BuildRecord, options?: { force?: boolean }): Promise<boolean>;
+  /**
+   * Saves `next` in place of `current` only if the stored build is still `current` (the same start
+   * time, phase and status), and resolves whether it did: a compare-and-set, so that of any number
+   * of concurrent steps of one build (polls, log streams, in any process), each phase is left once
+   * and a slow writer cannot move a build back.
+   */
+  advanceBuild(current: BuildRecord, next: BuildRecord): Promise<boolean>;
 
   getTemplate(name: string): Promise<TemplateRecord | undefined>;
-  listTemplates(): Promise<TemplateRecord[]>;
+  /** By name; with a page, at most `limit` of those whose names sort after `after` (keyset paging). */
+  listTemplates(page?: TemplatePage): Promise<TemplateRecord[]>;
   saveTemplate(template: TemplateRecord): Promise<void>;
 
   /** Only a record that matches both the template and the id (Binder's "template/ID combination"). */
@@ -67,6 +75,12 @@ export interface Store {
   /** Resolves when the store can answer queries (the health operation's probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A page of templates by name: those after `after` (code-point order), at most `limit`. */
+export interface TemplatePage {
+  after?: string;
+  limit?: number;
 }
 
 export class StoreError extends Error {
@@ -124,14 +138,25 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async advanceBuild(current: BuildRecord, next: BuildRecord) {
+    this.assertOpen();
+    // No await between the check and the write, as in startBuild.
+    const stored = this.builds.get(current.name);
+    if (!stored || stored.startTime !== current.startTime || stored.phase !== current.phase || stored.status !== current.status) return false;
+    this.builds.set(current.name, clone(next));
+    return true;
+  }
+
   async getTemplate(name: string) {
     this.assertOpen();
     return copy(this.templates.get(name));
   }
 
-  async listTemplates() {
+  async listTemplates(page: TemplatePage = {}) {
     this.assertOpen();
-    return byName([...this.templates.values()]).map(clone);
+    const { after, limit } = page;
+    const sorted = byName([...this.templates.values()].filter((t) => after === undefined || t.name > after));
+    return (limit === undefined ? sorted : sorted.slice(0, limit)).map(clone);
   }
 
   async saveTemplate(template: TemplateRecord) {

@@ -3,7 +3,7 @@
 // its `success` (what a plain return value must be). Handlers are typed through `Handlers['opId']`.
 import type { Dialect, OpenApiDocument } from '../spec/load';
 import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../spec/operations';
-import { essence, isJsonMediaType } from '../replies/media';
+import { essence, framingOf, isJsonMediaType, isTextMediaType, type Framing } from '../replies/media';
 import { resolvePointer, unescapeToken } from '../spec/pointer';
 import { atom, docComment, type Expr, type Mode, NEVER, propertyKey, SchemaPrinter, union, UNKNOWN } from './printer';
 
@@ -131,7 +131,7 @@ function printOperation(op: OperationSpec, document: unknown, printer: SchemaPri
   // replies: the first response that claims a name keeps it (as the runtime's reply table does).
   const replyTypes = new Map<string, { type: Expr; response: ResponseSpec }>();
   for (const response of op.responses) {
-    const type = responseBodyType(response, printer, inner);
+    const type = responseBodyType(response, document, printer, inner);
     for (const name of response.names) if (!replyTypes.has(name)) replyTypes.set(name, { type, response });
   }
   const firstName = new Map<ResponseSpec, string>();
@@ -147,7 +147,7 @@ function printOperation(op: OperationSpec, document: unknown, printer: SchemaPri
   // success: the only 2xx, else `default` when there is no 2xx; never when the handler must choose.
   const successes = op.responses.filter((r) => /^2/.test(r.key));
   const fallback = successes.length === 0 ? op.responses.find((r) => r.key === 'default') : undefined;
-  const success = successes.length === 1 ? responseBodyType(successes[0], printer, '    ') : fallback ? responseBodyType(fallback, printer, '    ') : NEVER;
+  const success = successes.length === 1 ? responseBodyType(successes[0], document, printer, '    ') : fallback ? responseBodyType(fallback, document, printer, '    ') : NEVER;
 
   const summary = typeof op.raw?.summary === 'string' ? ` — ${firstLine(op.raw.summary)}` : '';
   const doc = comments ? docComment(`${op.method.toUpperCase()} ${op.path}${summary}`, pad, op.raw?.deprecated === true ? ['@deprecated'] : []) : '';
@@ -187,14 +187,56 @@ function requestBodyType(content: MediaTypeSpec[], printer: SchemaPrinter, inden
   );
 }
 
-function responseBodyType(response: ResponseSpec, printer: SchemaPrinter, indent: string): Expr {
+function responseBodyType(response: ResponseSpec, document: unknown, printer: SchemaPrinter, indent: string): Expr {
   if (response.content.length === 0) return atom('undefined');
-  return union(
-    response.content.map((media) => {
-      const schema = media.schema === undefined ? UNKNOWN : printer.print(media.schema, 'response', indent);
-      if (isJsonMediaType(media.mediaType)) return schema;
-      // Other media types: a Buffer is sent as it is, a string as text (anything else as JSON).
-      return union([schema, atom('string'), atom('Buffer')]);
-    }),
-  );
+  return union(response.content.map((media) => mediaBodyType(media, document, printer, indent)));
+}
+
+/**
+ * What a handler may give for one response media type, as the runtime sends it (src/core/respond.ts):
+ * a JSON value for JSON; items for a sequential media type, each checked as it leaves; for any other
+ * media type text, bytes, or a stream of them.
+ */
+function mediaBodyType(media: MediaTypeSpec, document: unknown, printer: SchemaPrinter, indent: string): Expr {
+  const framing = framingOf(media.mediaType);
+  if (framing) {
+    const item = itemType(media, framing, document, printer, indent).text;
+    return { text: `Iterable<${item}> | AsyncIterable<${item}>`, prec: 0 };
+  }
+  if (isJsonMediaType(media.mediaType)) return media.schema === undefined ? UNKNOWN : printer.print(media.schema, 'response', indent);
+  // A text media type also carries a number or a boolean its schema allows, written as text.
+  if (isTextMediaType(media.mediaType) && allowsScalar(document, media.schema)) return union([BYTES, printer.print(media.schema, 'response', indent)]);
+  return BYTES;
+}
+
+/** Whether a schema's `type` (through `$ref`) allows a number or a boolean. */
+function allowsScalar(document: unknown, schema: any, depth = 0): boolean {
+  if (!schema || typeof schema !== 'object' || depth > 16) return false;
+  if (typeof schema.$ref === 'string') return schema.$ref.startsWith('#') && allowsScalar(document, resolvePointer(document, schema.$ref), depth + 1);
+  const types: unknown[] = Array.isArray(schema.type) ? schema.type : [schema.type];
+  return types.some((type) => type === 'number' || type === 'integer' || type === 'boolean');
+}
+
+/** A body of a non-JSON, non-sequential media type: a Buffer (any Uint8Array) as it is, a string as text, or a Node stream, a web stream or an async iterable of chunks, streamed. */
+const BYTES: Expr = { text: 'string | Uint8Array | NodeJS.ReadableStream | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>', prec: 0 };
+
+/**
+ * One item of a sequential media type: OpenAPI 3.2's `itemSchema` describes the whole item; a 3.0/3.1
+ * `schema` is read as one item's. For server-sent events such a schema may describe the event (it
+ * has a `data` property: the item is an event object of that type) or only its data `T` (the item is
+ * an event whose data is `T`, or `T` alone, sent as the data).
+ */
+function itemType(media: MediaTypeSpec, framing: Framing, document: unknown, printer: SchemaPrinter, indent: string): Expr {
+  if (media.itemSchema !== undefined) return printer.print(media.itemSchema, 'response', indent);
+  const item = media.schema === undefined ? UNKNOWN : printer.print(media.schema, 'response', indent);
+  if (framing !== 'sse' || item.text === 'unknown' || describesEvent(document, media.schema)) return item;
+  return union([atom(`{ data: ${item.text}; event?: string; id?: string; retry?: number }`), item]);
+}
+
+/** Whether a schema describes a server-sent event rather than its data: it declares `data` (directly, through `$ref`, or in an `allOf` member). */
+function describesEvent(document: unknown, schema: any, depth = 0): boolean {
+  if (!schema || typeof schema !== 'object' || depth > 16) return false;
+  if (typeof schema.$ref === 'string') return schema.$ref.startsWith('#') && describesEvent(document, resolvePointer(document, schema.$ref), depth + 1);
+  if (schema.properties && typeof schema.properties === 'object' && Object.prototype.hasOwnProperty.call(schema.properties, 'data')) return true;
+  return Array.isArray(schema.allOf) && schema.allOf.some((member: unknown) => describesEvent(document, member, depth + 1));
 }

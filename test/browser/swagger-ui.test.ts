@@ -1,6 +1,7 @@
 // Swagger UI at /docs, driven in a real browser (Debian's chromium through playwright-core; never a
 // downloaded browser): the operations render, "Authorize" sets the API key, and "Try it out" →
-// "Execute" on a GET and on a POST with a JSON body reaches this server and shows its answers.
+// "Execute" on a GET, on a POST with a JSON body and on the build log (server-sent events) reaches
+// this server and shows its answers.
 // Run by `npm run test:browser` (jest.browser.config.js), not by `npm test`. Screenshots go to
 // test/artifacts/ (ignored by git), on failure too.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -122,6 +123,9 @@ test('/docs renders every operation of the document from this server', async () 
   expect(await page.locator('.opblock').count()).toBe(operationIds.length);
   await page.locator('#operations-health-getHealth').waitFor();
   await page.locator('#operations-build-startBuild').waitFor();
+  // The streamed operations: the build log (text/event-stream) and the JSON Lines export.
+  await page.locator('#operations-build-streamBuildLog').waitFor();
+  await page.locator('#operations-registry-exportTemplates').waitFor();
   // "Try it out" goes to the first server: the one serving this page.
   const selected = await page.locator('.servers select').inputValue();
   expect(new URL(selected, baseUrl).origin).toBe(baseUrl);
@@ -140,7 +144,8 @@ test('"Authorize" takes the API key for apiKey', async () => {
   await authorize.click();
   const dialog = page.locator('.dialog-ux .modal-ux');
   await dialog.waitFor();
-  const scheme = dialog.locator('.auth-container').filter({ has: page.locator('h4', { hasText: 'apiKey' }) });
+  // Not apiKeyCookie, the build log's cookie alternative (listed below it).
+  const scheme = dialog.locator('.auth-container').filter({ has: page.locator('h4', { hasText: /^apiKey\s*\(/ }) });
   await scheme.locator('input').first().fill(KEY);
   await scheme.locator('button.authorize, button[type=submit]').first().click();
   // Authorized: the scheme now offers "Logout" instead of an input.
@@ -183,6 +188,19 @@ test('POST /builds: the example JSON body is sent with the key and shows 202 wit
     'location: /builds/binder-project-example-requirements',
   );
   await screenshotOf(block, 'swagger-ui-post-builds.png');
+});
+
+test('GET /builds/{image-name}/log: "Execute" shows the build\'s whole log as server-sent events', async () => {
+  // The build POST /builds started above is running: the stream moves it to `finished`, then ends.
+  const block = operation('build', 'streamBuildLog');
+  const shown = await tryItOut(block);
+  expect(shown.requestUrl).toBe(`${baseUrl}/builds/binder-project-example-requirements/log`);
+  expect(shown.curl).toContain(`X-API-Key: ${KEY}`);
+  expect(shown.status).toBe('200');
+  const phases = [...shown.body.matchAll(/"phase":"(\w+)"/g)].map((m) => m[1]);
+  expect(phases).toEqual(['fetching', 'building', 'registering', 'finished']);
+  expect(shown.body).toContain('event: phase');
+  await screenshotOf(block, 'swagger-ui-build-log.png');
 });
 
 test('POST /person: an edited body that breaks the schema shows the 400 problem', async () => {

@@ -1,6 +1,7 @@
 // What test/contract/run.ts (the runner) and test/contract/hooks.js (dredd's hooks, loaded in the same
 // process) share: the server's URL and API key, the original document and its operations, the view
 // dredd parses, the store switch, and the schema check every response goes through.
+import { framingOf } from '../../src/replies/media';
 import type { OpenApiDocument } from '../../src/spec/load';
 import type { OperationSpec, ResponseSpec } from '../../src/spec/operations';
 import type { SchemaCompiler } from '../../src/validation/compiler';
@@ -97,6 +98,23 @@ export function checkResponse(
     violations.push(`Content-Type "${contentType}" is not declared for ${response.key} (declared: ${response.content.map((m) => m.mediaType).join(', ')})`);
     return violations;
   }
+  const sequence = readItems(media.mediaType, body);
+  if (sequence) {
+    violations.push(...sequence.errors);
+    const pointer = media.itemSchemaPointer ?? media.schemaPointer;
+    if (!pointer) return violations;
+    const validate = context.compiler.validator('response', pointer);
+    sequence.items.forEach((item, index) => {
+      if (sequence.framing === 'sse' && (item as SseItem).event === 'error') return; // reported by readItems
+      // A 3.0/3.1 schema of a text/event-stream may describe the event or only its data (as the runtime reads it).
+      const data = (item as SseItem).data;
+      const readings = sequence.framing === 'sse' && !media.itemSchemaPointer && data !== undefined ? [item, data] : [item];
+      const results = readings.map((reading) => validate(reading));
+      if (results.some((errors) => !errors)) return;
+      for (const e of results[0] ?? []) violations.push(`item ${index}${e.pointer ? ` at ${e.pointer}` : ''}: ${e.message} (schema #${pointer})`);
+    });
+    return violations;
+  }
   if (!isJson(media.mediaType) || !media.schemaPointer) return violations;
   let value: unknown;
   try {
@@ -108,4 +126,85 @@ export function checkResponse(
   const errors = context.compiler.validator('response', media.schemaPointer)(value);
   for (const e of errors ?? []) violations.push(`body${e.pointer ? ` at ${e.pointer}` : ''}: ${e.message} (schema #${media.schemaPointer})`);
   return violations;
+}
+
+/** A server-sent event as a client reads it: its fields, `retry` as a number, `data` parsed when it is JSON. */
+export interface SseItem {
+  event?: string;
+  id?: string;
+  retry?: number;
+  data?: unknown;
+}
+
+/** Server-sent events as an EventSource parses them (WHATWG): fields per event; comments and empty blocks left out. */
+export function parseSse(text: string): Array<Record<string, string>> {
+  const events: Array<Record<string, string>> = [];
+  for (const block of text.replace(/\r\n?/g, '\n').split('\n\n')) {
+    const event: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      if (!line || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      event[field] = field === 'data' && event.data !== undefined ? `${event.data}\n${value}` : value;
+    }
+    if (Object.keys(event).length) events.push(event);
+  }
+  return events;
+}
+
+/**
+ * The items of a body of a sequential media type, as a client reads them: SSE events (SseItem),
+ * JSON Lines or json-seq values; with what is wrong with the framing itself (a line that is not JSON,
+ * an unterminated last line, an `error` event, which the runtime sends when it ends a stream on a
+ * failure). Undefined for any other media type.
+ */
+export function readItems(mediaType: string, text: string): { framing: 'sse' | 'jsonl' | 'json-seq'; items: unknown[]; errors: string[] } | undefined {
+  const framing = framingOf(mediaType);
+  if (!framing) return undefined;
+  const errors: string[] = [];
+  const json = (raw: string, index: number): unknown => {
+    try {
+      return JSON.parse(raw);
+    } catch (error) {
+      errors.push(`item ${index} is not JSON: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  if (framing === 'sse') {
+    const items = parseSse(text).map((fields, index) => {
+      const item: SseItem = {};
+      if (fields.event !== undefined) item.event = fields.event;
+      if (fields.id !== undefined) item.id = fields.id;
+      if (fields.retry !== undefined) item.retry = /^\d+$/.test(fields.retry) ? Number(fields.retry) : (errors.push(`event ${index}: retry "${fields.retry}" is not a number`), undefined);
+      if (fields.data !== undefined) {
+        try {
+          item.data = JSON.parse(fields.data);
+        } catch {
+          item.data = fields.data; // text data, as is
+        }
+      }
+      if (item.event === 'error') errors.push(`event ${index} is an error event (the stream failed): ${fields.data}`);
+      return item;
+    });
+    return { framing, items, errors };
+  }
+  if (text === '') return { framing, items: [], errors };
+  const separator = framing === 'jsonl' ? '\n' : '\u001e';
+  if (framing === 'jsonl' && !text.endsWith('\n')) errors.push('the last line is not terminated by a newline (an incomplete body?)');
+  const records = text.split(separator).filter((record, i) => (framing === 'jsonl' ? record !== '' : i > 0 || record !== ''));
+  return { framing, items: records.map((record, index) => json(record, index)), errors };
+}
+
+/** A response body as the hooks' scenarios read it: parsed JSON, the items of a sequential media type, else the text. */
+export function bodyOf(real: { headers: Record<string, string | string[] | undefined>; body?: string }): unknown {
+  const text = real.body ?? '';
+  const header = Object.entries(real.headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  const sequence = readItems(String(Array.isArray(header) ? header[0] : header ?? ''), text);
+  if (sequence) return sequence.items;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

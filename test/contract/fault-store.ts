@@ -23,8 +23,9 @@ export class FaultInjectingStore implements Store {
   listBuilds(...a: Parameters<Store['listBuilds']>) { return this.run(() => this.inner.listBuilds(...a)); }
   saveBuild(...a: Parameters<Store['saveBuild']>) { return this.run(() => this.inner.saveBuild(...a)); }
   startBuild(...a: Parameters<Store['startBuild']>) { return this.run(() => this.inner.startBuild(...a)); }
+  advanceBuild(...a: Parameters<Store['advanceBuild']>) { return this.run(() => this.inner.advanceBuild(...a)); }
   getTemplate(...a: Parameters<Store['getTemplate']>) { return this.run(() => this.inner.getTemplate(...a)); }
-  listTemplates() { return this.run(() => this.inner.listTemplates()); }
+  listTemplates(...a: Parameters<Store['listTemplates']>) { return this.run(() => this.inner.listTemplates(...a)); }
   saveTemplate(...a: Parameters<Store['saveTemplate']>) { return this.run(() => this.inner.saveTemplate(...a)); }
   getApplication(...a: Parameters<Store['getApplication']>) { return this.run(() => this.inner.getApplication(...a)); }
   listApplications(...a: Parameters<Store['listApplications']>) { return this.run(() => this.inner.listApplications(...a)); }

@@ -8,14 +8,16 @@
 // unavailable (503) store through the runner's test seam (test/contract/fault-store.ts). What dredd
 // cannot send itself (deepObject query parameters, form and multipart bodies) is built from the
 // document's examples (requests.ts). After dredd's own checks, every response is validated against
-// the original document's schema (checkResponse in context.ts), so a wrong type fails.
+// the original document's schema (checkResponse in context.ts), so a wrong type fails; a streamed
+// body (server-sent events, JSON Lines) is parsed and each of its items validated, and the
+// scenario's `expect` gets the items (the build log's events, the export's lines).
 //
 // Hooks are matched by operationId and status, never by dredd's transaction names, so renaming a
 // summary in the document does not silently disconnect a hook. A documented response with no
 // scenario fails the run (see `scenarioFor`), rather than being skipped.
 const { createHash } = require('node:crypto');
 const hooks = require('hooks');
-const { getContext, operationFor, responseFor, checkResponse } = require('./context');
+const { getContext, operationFor, responseFor, checkResponse, bodyOf } = require('./context');
 const { queryString, exampleBody, exampleOf, exampleParts, multipart } = require('./requests');
 
 const ctx = getContext();
@@ -101,6 +103,20 @@ function expectLength(n) {
   return (body) => (Array.isArray(body) && body.length === n ? undefined : `expected ${n} item(s), got ${JSON.stringify(body)}`);
 }
 
+/**
+ * The whole log of a build that finishes while it is read (`events`: the SSE events, `data` parsed,
+ * each already valid against BuildLogEvent): fetching → building → registering → finished, once each,
+ * ids `<start>-0` … `<start>-3`, the first with `retry`, the last `completed`, then the end.
+ */
+function expectBuildLog(events, t) {
+  const start = Date.parse(t.contract.build['start-time']);
+  const got = events.map((e) => `${e.id} ${e.data && e.data.phase}:${e.data && e.data.status}`);
+  const want = ['fetching:running', 'building:running', 'registering:running', 'finished:completed'].map((s, i) => `${start}-${i} ${s}`);
+  if (JSON.stringify(got) !== JSON.stringify(want)) return `expected the build's 4 phase events ${JSON.stringify(want)}, got ${JSON.stringify(got)}`;
+  if (events[0].retry === undefined || events.slice(1).some((e) => e.retry !== undefined)) return 'expected `retry` on the first event only';
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios: `${operationId} ${status}` → { setup(t), expect?(body) }. 401, 500 and 503 are the
 // same for every operation that declares them (below); everything else is here.
@@ -154,8 +170,41 @@ const scenarios = {
   'getBuild 400': { setup: async (t) => setPath(t, '/builds/Not-Lower-Case') },
   'getBuild 404': { setup: async (t) => setPath(t, '/builds/no-such-image') },
 
+  // GET /builds/{image-name}/log (text/event-stream). Last-Event-ID: dredd sends the document's
+  // example; a first connection sends none, so the 200 leaves it out and reads the whole log of a
+  // running build, which the stream itself moves to `finished` (BUILD_LOG_STEP_MS, set by run.ts).
+  'streamBuildLog 200': {
+    setup: async (t) => {
+      t.contract.build = await startBuild(REPOSITORY);
+      removeHeader(t, 'Last-Event-ID');
+    },
+    expect: expectBuildLog,
+  },
+  // A reconnect after the final event of a finished build: nothing more, EventSource stops.
+  'streamBuildLog 204': {
+    setup: async (t) => {
+      const build = await startBuild(REPOSITORY);
+      for (let i = 0; i < 3; i++) await pollBuild(IMAGE);
+      setHeader(t, 'Last-Event-ID', `${Date.parse(build['start-time'])}-3`);
+    },
+  },
+  'streamBuildLog 400': { setup: async (t) => setPath(t, '/builds/Not-Lower-Case/log') },
+  'streamBuildLog 404': { setup: async (t) => setPath(t, '/builds/no-such-image/log') },
+
   // GET /templates
   'fetchAllTemplates 200': { setup: async () => void (await registerTemplate()), expect: expectLength(1) },
+
+  // GET /export/templates (application/jsonl): every line a Template (checked by checkResponse), by name.
+  'exportTemplates 200': {
+    setup: async () => {
+      for (const name of ['zeta', IMAGE, 'alpha']) await registerTemplate({ ...TEMPLATE, name });
+    },
+    expect: (lines) => {
+      const names = Array.isArray(lines) ? lines.map((l) => l && l.name) : lines;
+      const want = ['alpha', IMAGE, 'zeta'];
+      return JSON.stringify(names) === JSON.stringify(want) ? undefined : `expected one line per template, by name: ${JSON.stringify(want)}, got ${JSON.stringify(names)}`;
+    },
+  },
 
   // POST /templates
   'registerTemplate 200': { setup: async () => void (await registerTemplate()) }, // the example replaces it
@@ -351,15 +400,11 @@ hooks.beforeEachValidation((t, done) => {
   if (!op || !t.real) return done();
   const violations = checkResponse(ctx, op, t.real);
   if (violations.length === 0) {
-    let body;
-    try {
-      body = JSON.parse(t.real.body);
-    } catch {
-      body = t.real.body;
-    }
+    // JSON parsed; server-sent events and JSON Lines as their items.
+    const body = bodyOf(t.real);
     const problem = checkProblem(op, t.real.statusCode, body);
     if (problem) violations.push(problem);
-    const unexpected = scenario && scenario.expect && scenario.expect(body);
+    const unexpected = scenario && scenario.expect && scenario.expect(body, t);
     if (unexpected) violations.push(unexpected);
   }
   if (violations.length) {

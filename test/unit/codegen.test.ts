@@ -232,6 +232,32 @@ const FIXTURE = {
     '/elsewhere': {
       get: { responses: { '302': { description: 'moved' } } },
     },
+    // Streamed bodies: server-sent events whose schema is the data, or the event (it has `data`);
+    // JSON Lines and json-seq; a file.
+    '/ticks': {
+      get: { operationId: 'ticks', responses: { '200': { description: 'events', content: { 'text/event-stream': { schema: ref('Tick') } } } } },
+    },
+    '/feed': {
+      get: { operationId: 'feed', responses: { '200': { description: 'typed events', content: { 'text/event-stream': { schema: ref('TickEvent') } } } } },
+    },
+    '/lines': {
+      get: {
+        operationId: 'lines',
+        responses: { '200': { description: 'lines', content: { 'application/jsonl': { schema: ref('Tick') }, 'application/json-seq': { schema: ref('Tick') } } } },
+      },
+    },
+    '/count': {
+      get: { operationId: 'count', responses: { '200': { description: 'a number as text', content: { 'text/plain': { schema: { type: 'integer' } } } } } },
+    },
+    '/download': {
+      get: {
+        operationId: 'download',
+        responses: {
+          '200': { description: 'a file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          '404': { $ref: '#/components/responses/NoPet' },
+        },
+      },
+    },
   },
   components: {
     schemas: {
@@ -249,6 +275,8 @@ const FIXTURE = {
       Owner: { type: 'object', required: ['person'], properties: { person: ref('Person'), pets: { type: 'array', items: ref('Person') } } },
       Person: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
       Problem: { type: 'object', required: ['title'], properties: { title: { type: 'string' }, status: { type: 'integer' } } },
+      Tick: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } },
+      TickEvent: { type: 'object', required: ['data'], properties: { event: { type: 'string', enum: ['tick'] }, id: { type: 'string' }, data: ref('Tick') } },
     },
     responses: {
       NoPet: { description: 'no such pet', content: { 'application/problem+json': { schema: ref('Problem') } } },
@@ -265,7 +293,9 @@ const MODELS = `export class Person {
 }
 `;
 
-const USAGE = `import type { Handlers, Input, Pet, Replies } from './fixture.types';
+const USAGE = `import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Handlers, Input, Pet, Replies, Tick } from './fixture.types';
 import { Person } from './models';
 
 export const getPet: Handlers['getPet'] = async (input, ctx) => {
@@ -309,6 +339,61 @@ export const getElsewhere: Handlers['getElsewhere'] = async (_input, ctx) => ctx
 type StatusOnly = Replies<'deletePet'>['noContent'];
 const nothing: StatusOnly = undefined;
 export const unused: Input<'getPet'> | Pet | StatusOnly = nothing;
+
+// Server-sent events: an async generator (plain return: one 2xx) of events or of their data alone.
+export const ticks: Handlers['ticks'] = async (_input, ctx) =>
+  (async function* () {
+    yield { n: 1 };
+    yield { data: { n: 2 }, event: 'tick', id: '2', retry: 1000 };
+    if (ctx.signal.aborted) return;
+  })();
+export const ticksFromArray: Handlers['ticks'] = () => [{ n: 1 }, { data: { n: 2 } }];
+export const ticksReplied: Handlers['ticks'] = (_input, ctx) => ctx.reply.ok(new Set<Tick>([{ n: 1 }]));
+// A schema that describes the event: each item is one.
+export const feed: Handlers['feed'] = async function* () {
+  yield { event: 'tick', id: '1', data: { n: 1 } };
+};
+// JSON Lines / json-seq: the items themselves.
+export const lines: Handlers['lines'] = async function* () {
+  yield { n: 1 };
+};
+export const linesFromGenerator: Handlers['lines'] = () =>
+  (function* () {
+    yield { n: 1 };
+  })();
+// A file: text, bytes, a Node stream, a web stream, an async iterable of chunks.
+export const download: Handlers['download'] = async (_input, ctx) => {
+  const pick = Math.floor(Math.random() * 6);
+  if (pick === 0) return 'text';
+  if (pick === 1) return Buffer.from('bytes');
+  if (pick === 2) return ctx.reply.ok(createReadStream('/dev/null'), { headers: { 'Content-Disposition': 'attachment' } });
+  if (pick === 3) return new ReadableStream<Uint8Array>();
+  if (pick === 4) return Readable.from(['a']);
+  return (async function* () {
+    yield 'chunk';
+    yield new Uint8Array([1]);
+  })();
+};
+
+export const count: Handlers['count'] = (_input, ctx) => (ctx.signal.aborted ? 'none' : 42);
+// expect-error: TS2322 Type 'boolean' is not assignable
+export const badCount: Handlers['count'] = () => true;
+
+export const badTicks: Handlers['ticks'] = (_input, ctx) =>
+  // expect-error: TS2345 Type 'string' is not assignable to type 'number'
+  ctx.reply.ok([{ n: 1 }, { data: { n: 'two' } }]);
+// expect-error: TS2322 Type '"tock"' is not assignable to type '"tick"'
+export const badFeed: Handlers['feed'] = async function* () {
+  yield { event: 'tock' as const, data: { n: 1 } };
+};
+export const badFeedData: Handlers['feed'] = (_input, ctx) =>
+  // expect-error: TS2345 'n' does not exist in type 'TickEvent'
+  ctx.reply.ok([{ n: 1 }]);
+// expect-error: TS2322 Type 'Pet' is not assignable to type
+export const badLines: Handlers['lines'] = async () => ({ id: 1, name: 'x' }) as Pet;
+export const badDownload: Handlers['download'] = (_input, ctx) =>
+  // expect-error: TS2353 'name' does not exist in type 'Uint8Array
+  ctx.reply.ok({ name: 'x' });
 
 export const bad: Handlers['getPet'] = async (input, ctx) => {
   // expect-error: TS2551 Property 'petID' does not exist
@@ -369,9 +454,52 @@ describe('the generated module (fixture document)', () => {
     expect(source).toContain('      body: Buffer | string;');
     expect(source).toMatch(/deletePet: \{\n {4}input: \{\n {6}\/\*\* path parameter "petId" \*\/\n {6}petId: number;\n {4}\};\n {4}replies: \{\n(.*\n)* {6}noContent: undefined;\n(.*\n)* {6}default: Problem;\n {4}\};\n {4}success: undefined;/);
     expect(source).toMatch(/replacePet: \{[^]*?success: never;/);
-    expect(source).toMatch(/upload: \{[^]*?ok: string \| Buffer;/);
+    expect(source).toMatch(/upload: \{[^]*?ok: string \| Uint8Array \| NodeJS\.ReadableStream \| ReadableStream<Uint8Array> \| AsyncIterable<Uint8Array \| string>;/);
     expect(source).toMatch(/getElsewhere: \{[^]*?found: undefined;[^]*?success: never;/);
     expect(source).toMatch(/createPet: \{[^]*?petCreated: Pet;\n[^]*?created: Pet;/);
+  });
+
+  it('types streamed bodies: items of a sequential media type, and text, bytes or a stream for any other', () => {
+    const event = '{ data: Tick; event?: string; id?: string; retry?: number } | Tick';
+    // SSE whose schema is the data: an event with that data, or the data alone.
+    expect(source).toContain(`ticks: {\n    input: {};\n    replies: {\n      /** 200: events */\n      ok: Iterable<${event}> | AsyncIterable<${event}>;\n    };\n    success: Iterable<${event}> | AsyncIterable<${event}>;`);
+    // SSE whose schema has `data`: it describes the event.
+    expect(source).toMatch(/feed: \{[^]*?ok: Iterable<TickEvent> \| AsyncIterable<TickEvent>;/);
+    // JSON Lines and json-seq (the same items): one union member.
+    expect(source).toMatch(/lines: \{[^]*?ok: Iterable<Tick> \| AsyncIterable<Tick>;\n/);
+    expect(source).toMatch(/download: \{[^]*?ok: string \| Uint8Array \| NodeJS\.ReadableStream \| ReadableStream<Uint8Array> \| AsyncIterable<Uint8Array \| string>;\n[^]*?noPet: Problem;/);
+    // A text media type whose schema is a number: the number too (the runtime writes it as text).
+    expect(source).toMatch(/count: \{[^]*?ok: string \| Uint8Array \| NodeJS\.ReadableStream \| ReadableStream<Uint8Array> \| AsyncIterable<Uint8Array \| string> \| number;/);
+  });
+
+  it('OpenAPI 3.2 itemSchema describes the whole item (an SSE event), with or without a schema beside it', () => {
+    const document = {
+      openapi: '3.2.0',
+      info: { title: 'items', version: '1' },
+      paths: {
+        '/events': {
+          get: {
+            operationId: 'events',
+            responses: {
+              '200': {
+                description: 'events',
+                content: {
+                  'text/event-stream': { itemSchema: { type: 'object', required: ['data'], properties: { event: { const: 'progress' }, data: { type: 'object', properties: { percent: { type: 'integer' } } } } } },
+                  'application/jsonl': { itemSchema: { type: 'integer' } },
+                },
+              },
+            },
+          },
+        },
+        '/bare': { get: { operationId: 'bare', responses: { '200': { description: 'no schema', content: { 'text/event-stream': {}, 'application/x-ndjson': {} } } } } },
+      },
+    };
+    const { operations } = collectOperations(document as any);
+    const out = printTypes({ document: document as any, dialect: '3.1' }, operations, { comments: false });
+    expect(out).toContain('ok: Iterable<{\n        event?: "progress";\n        data: {\n          percent?: number;\n        };\n      }> | AsyncIterable<{');
+    expect(out).toMatch(/ \| Iterable<number> \| AsyncIterable<number>;/);
+    // No schema at all: items of any kind.
+    expect(out).toContain('bare: {\n    input: {};\n    replies: {\n      ok: Iterable<unknown> | AsyncIterable<unknown>;');
   });
 
   it('is deterministic', () => {
@@ -419,7 +547,7 @@ describe('generateTypes and `specbind types`', () => {
       cwd: ROOT,
       command: 'npx specbind types --spec openapi/api.yaml --out openapi/api.types.ts --config handlers/_app/config.ts',
     });
-    expect(generated.operations).toBe(15);
+    expect(generated.operations).toBe(17);
     expect(generated.source).toBe(readFileSync(path.join(ROOT, 'openapi/api.types.ts'), 'utf8'));
   });
 
@@ -431,11 +559,11 @@ describe('generateTypes and `specbind types`', () => {
         spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/cli.ts'), 'types', '--spec', 'api.json', '--out', 'types/api.types.ts', ...args], { cwd: dir, encoding: 'utf8' });
       const first = cli();
       expect(first.stderr).toBe('');
-      expect(first.stdout).toBe('specbind: wrote types/api.types.ts (7 operations)\n');
+      expect(first.stdout).toBe('specbind: wrote types/api.types.ts (12 operations)\n');
       const written = readFileSync(path.join(dir, 'types/api.types.ts'), 'utf8');
       expect(written).toContain('import type * as specbind from "specbind";');
       expect(written).toContain('      body: PetInput | {\n');
-      expect(cli().stdout).toBe('specbind: unchanged types/api.types.ts (7 operations)\n');
+      expect(cli().stdout).toBe('specbind: unchanged types/api.types.ts (12 operations)\n');
       expect(cli('--check').status).toBe(0);
       writeFileSync(path.join(dir, 'types/api.types.ts'), written.replace('petId: number', 'petId: string'));
       const stale = cli('--check');
