@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { HttpError, type ViolationDetail } from '../errors';
-import { parseCookies, parseQuery, type QueryMap, type RawParameters } from '../binding/parameters';
+import { decodeForm, parseCookies, parseQuery, type QueryMap, type RawParameters } from '../binding/parameters';
 import { absentBody, type BodyPlan, type MediaPlan, matchMedia, parseBody, readBody, readBodyInto } from '../binding/body';
 import { forValidation, type MultipartLimits, parseMultipart, textWhereFileDeclared } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
@@ -86,6 +86,10 @@ interface Exchange {
   responder: Responder;
   /** The handler takes the request body as a stream (`streamBody()`): it may still be arriving. */
   uploading?: boolean;
+  /** Query parameters that carry credentials (apiKey schemes `in: query`): their values stay out of the log. */
+  secretQuery?: readonly string[];
+  /** Behind `ctx.signal` (made on first use): aborted when the client goes away, or the server ends the stream at shutdown. */
+  aborter?: AbortController;
 }
 
 class RequestContext implements HandlerContext {
@@ -93,7 +97,6 @@ class RequestContext implements HandlerContext {
   recorded?: Reply;
   private replies?: any;
   private logger?: Logger;
-  private aborter?: AbortController;
 
   constructor(
     readonly request: IncomingMessage,
@@ -122,11 +125,12 @@ class RequestContext implements HandlerContext {
 
   /** Aborted when the client goes away before its response is complete (made on first use). */
   get signal(): AbortSignal {
-    if (!this.aborter) {
-      const aborter = (this.aborter = new AbortController());
-      this.exchange.responder.watch(() => aborter.abort(new Error('the client closed the connection')));
+    const exchange = this.exchange;
+    if (!exchange.aborter) {
+      const aborter = (exchange.aborter = new AbortController());
+      exchange.responder.watch(() => aborter.abort(new Error('the client closed the connection')));
     }
-    return this.aborter.signal;
+    return exchange.aborter.signal;
   }
 
   /** The SSE `Last-Event-ID` a reconnecting EventSource sends: where its stream should resume. */
@@ -198,6 +202,7 @@ export class Pipeline {
       const routed = this.route(request.method ?? 'GET', path);
       if (routed.kind === 'found') {
         exchange.operationId = routed.store.info.operationId;
+        exchange.secretQuery = routed.store.secretQuery;
         this.run(routed.store, exchange, search, routed.params);
       } else {
         this.options.builtins(request, path).then(
@@ -228,7 +233,7 @@ export class Pipeline {
       const { request, operationId } = exchange;
       const ms = performance.now() - exchange.started;
       this.options.metrics?.request(operationId, request.method, response.status, ms / 1000);
-      if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: exchange.url, status: response.status, ms: Math.round(ms * 1000) / 1000 }, 'request');
+      if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: Math.round(ms * 1000) / 1000 }, 'request');
     }
     this.write(exchange, response);
   }
@@ -251,7 +256,7 @@ export class Pipeline {
   }
 
   /** Streams that may end between two items (SSE), open now: ended cleanly at shutdown so that clients reconnect elsewhere. */
-  private readonly resumable = new Set<ResponseStream>();
+  private readonly resumable = new Map<ResponseStream, Exchange>();
 
   /**
    * A streamed body: its length settled before the first byte (a file's size, or a Content-Length the
@@ -279,7 +284,7 @@ export class Pipeline {
     const ms = performance.now() - exchange.started;
     // The duration histogram measures time to the response's start: an event stream may stay open for hours.
     this.options.metrics?.request(operationId, request.method, response.status, ms / 1000);
-    if (stream.resumable) this.resumable.add(stream);
+    if (stream.resumable) this.resumable.set(stream, exchange);
     stream.ended = (outcome: StreamOutcome) => {
       this.resumable.delete(stream);
       const total = Math.round((performance.now() - exchange.started) * 1000) / 1000;
@@ -287,14 +292,18 @@ export class Pipeline {
         if (operationId) this.options.metrics?.streamFailed(operationId);
         this.options.log.error({ err: outcome.error, reqId: exchange.requestId, operationId, bytes: outcome.bytes }, 'streamed response failed: the client got an incomplete body');
       }
-      if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: exchange.url, status: response.status, ms: total, bytes: outcome.bytes, stream: outcome.kind }, 'request');
+      if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: total, bytes: outcome.bytes, stream: outcome.kind }, 'request');
     };
     this.write(exchange, response);
   }
 
   /** Shutdown: streams that may end between two items (SSE) end now, cleanly; a byte stream runs on, within the drain's bound. */
   endResumableStreams(): void {
-    for (const stream of this.resumable) stream.stop?.();
+    for (const [stream, exchange] of this.resumable) {
+      // What the handler's source waits on (a timer, a query) is told too: its next step would come after onClose.
+      exchange.aborter?.abort(new Error('the server is shutting down'));
+      stream.stop?.();
+    }
     this.resumable.clear();
   }
 
@@ -710,6 +719,19 @@ function stringHeaders(error: HttpError): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(error.options.headers ?? {})) out[k.toLowerCase()] = v;
   return out;
+}
+
+/** The URL as the access log writes it: a credential sent in the query (`?api_key=…`) as `[redacted]`. */
+function loggedUrl(exchange: Exchange): string {
+  const { url, secretQuery } = exchange;
+  const q = url.indexOf('?');
+  if (!secretQuery || q === -1) return url;
+  const pairs = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    const name = decodeForm(eq === -1 ? pair : pair.slice(0, eq));
+    return eq !== -1 && name !== undefined && secretQuery.includes(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+  });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
 }
 
 /** `http://host/a?b` (absolute-form, which RFC 9112 §3.2.2 says a server must accept) → `/a?b`. */

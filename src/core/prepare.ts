@@ -39,6 +39,8 @@ export interface PreparedOperation {
   complete?: () => void;
   /** Set by `streamBody()`: a binary request body reaches the handler as a stream, within this limit. */
   streamBody?: { limit: number };
+  /** Query parameters its security schemes read credentials from (kept out of the access log). */
+  secretQuery?: readonly string[];
 }
 
 /** Which query keys the operation declares (names, deepObject `name[...]`, exploded object members, query API keys). */
@@ -81,7 +83,20 @@ export function prepareOperation(spec: OperationSpec, handler: Handler, source: 
     replyPrototype: replies.replyPrototype(),
     produces,
     streamBody: streamBodyOf(handler, spec, problems),
+    secretQuery: secretQueryOf(spec, context.schemes as Record<string, any>),
   };
+}
+
+/** The query parameters an operation's security schemes (apiKey `in: query`) take credentials from. */
+function secretQueryOf(spec: Pick<OperationSpec, 'security'>, schemes: Record<string, any>): string[] | undefined {
+  const names = new Set<string>();
+  for (const requirement of spec.security) {
+    for (const scheme of Object.keys(requirement)) {
+      const declared = schemes[scheme];
+      if (declared?.type === 'apiKey' && declared.in === 'query' && typeof declared.name === 'string') names.add(declared.name);
+    }
+  }
+  return names.size ? [...names] : undefined;
 }
 
 /** A `streamBody()` handler's options; a startup problem when its operation declares no body it could stream. */
@@ -119,6 +134,7 @@ export function deferOperation(head: OperationHead, handler: Handler, source: st
     replies: UNDECLARED,
     replyPrototype: UNDECLARED_PROTOTYPE,
     produces: [],
+    secretQuery: secretQueryOf(head, context.schemes as Record<string, any>),
   };
   op.complete = () => {
     op.complete = undefined;
@@ -238,8 +254,11 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
     const items = new Map<string, ItemCheck | undefined>();
     for (const media of response.content) {
       // A sequential media type's items: 3.2's itemSchema, else its schema read as the schema of one item.
-      const pointer = media.itemSchemaPointer ?? (framingOf(media.mediaType) ? media.schemaPointer : undefined);
-      const check: ItemCheck | undefined = pointer ? { validate: responseValidator(pointer), schemaOf: media.itemSchemaPointer ? 'item' : 'schema' } : undefined;
+      const framing = framingOf(media.mediaType);
+      const pointer = media.itemSchemaPointer ?? (framing ? media.schemaPointer : undefined);
+      // A 3.0/3.1 SSE schema that declares no `data` member describes an event's data, not the event.
+      const dataOnly = framing === 'sse' && !media.itemSchemaPointer && context.shapes.shape(media.schema).properties?.data === undefined;
+      const check: ItemCheck | undefined = pointer ? { validate: responseValidator(pointer), schemaOf: dataOnly ? 'data' : 'item' } : undefined;
       items.set(media.mediaType, check);
       if (!items.has(essence(media.mediaType))) items.set(essence(media.mediaType), check);
     }

@@ -13,11 +13,12 @@ export interface SequenceOptions {
   /** The item schema's validator; undefined when the media type declares none (or validation is off). */
   validate?: Validator;
   /**
-   * 'item': the schema is OpenAPI 3.2's `itemSchema`, which describes the whole item (an SSE event is
-   * `{ data, event?, id?, retry? }`). 'schema': a 3.0/3.1 `schema` read as the schema of one item; for
-   * SSE it may describe the event or only its data, and either reading is accepted.
+   * What the schema describes. 'item': the whole item (OpenAPI 3.2's itemSchema, a JSON Lines item, an
+   * SSE event `{ data, event?, id?, retry? }` whose `data` is checked as the handler gave it or as the
+   * text on the wire). 'data': only an SSE event's data (a 3.0/3.1 `schema` that declares no `data`
+   * member, as most such documents write it).
    */
-  schemaOf: 'item' | 'schema';
+  schemaOf: 'item' | 'data';
   mode: ItemValidation;
   /** An item broke the contract (strict and warn): log it, count it. */
   onInvalid(violations: string[], index: number): void;
@@ -74,6 +75,14 @@ function jsonText(value: unknown, index: number): string {
 function asRead(value: unknown, text: string | undefined): unknown {
   if (value === null || typeof value !== 'object' || isPlainJson(value)) return value;
   return JSON.parse(text ?? JSON.stringify(value));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A single-line SSE field value; a line break would start another field (an injected event). */
@@ -152,9 +161,10 @@ export class ItemStream implements AsyncIterableIterator<string> {
       this.closeSource();
       if (error instanceof RefusedItem) {
         if (!error.reported) this.options.onRefused(error.message, index);
-        // Ended on purpose: SSE clients get an error event, every client a clean end.
         this.finished = true;
-        return this.options.framing === 'sse' ? { done: false, value: frameEvent({ event: 'error' }, this.options.errorData(error.message, 'invalid'), index) } : { done: true, value: undefined };
+        // SSE can say so: an error event, then a clean end (EventSource reconnects). JSON Lines and
+        // json-seq cannot: the body is cut off, so that the client can tell it is incomplete.
+        if (this.options.framing === 'sse') return { done: false, value: frameEvent({ event: 'error' }, this.options.errorData(error.message, 'invalid'), index) };
       }
       throw error;
     }
@@ -203,18 +213,20 @@ export class ItemStream implements AsyncIterableIterator<string> {
     if (typeof event.data === 'string') dataText = event.data;
     else if (event.data !== undefined) dataText = jsonText(event.data, index);
     this.check(index, () => {
+      if (this.options.schemaOf === 'data') {
+        // Data the handler wrote as JSON text already is checked as the value it stands for, too.
+        if (typeof event.data !== 'string') return [asRead(event.data, dataText)];
+        const parsed = parseJson(event.data);
+        return parsed === undefined ? [event.data] : [event.data, parsed];
+      }
       const read: SseEvent = asRead(event, undefined) as SseEvent;
-      const candidates: unknown[] = [read];
-      // The event as a client parses it, `data` the text on the wire (OpenAPI's generic SSE schema).
-      if (dataText !== undefined && typeof event.data !== 'string') candidates.push({ ...read, data: dataText });
-      // A 3.0/3.1 `schema` often describes only the data.
-      if (this.options.schemaOf === 'schema' && event.data !== undefined) candidates.push(typeof event.data === 'string' ? event.data : asRead(event.data, dataText));
-      return candidates;
+      // The event as the handler gave it, and as a client parses it: `data` the text on the wire (OpenAPI's generic SSE schema).
+      return dataText !== undefined && typeof event.data !== 'string' ? [read, { ...read, data: dataText }] : [read];
     });
     return frameEvent(event, dataText, index);
   }
 
-  /** Holds an item to its schema: valid when any of its readings is; else the violations of the reading that came closest (fewest, the later on a tie). */
+  /** Holds an item to its schema: valid when any of its readings is; else the violations of the first reading that came closest (fewest). */
   private check(index: number, readings: () => unknown[]): void {
     const { validate, mode } = this.options;
     if (!validate || mode === 'off') return;
@@ -222,7 +234,7 @@ export class ItemStream implements AsyncIterableIterator<string> {
     for (const value of readings()) {
       const errors = validate(value);
       if (!errors) return;
-      if (!closest || errors.length <= closest.length) closest = errors;
+      if (!closest || errors.length < closest.length) closest = errors;
     }
     const violations = closest!.slice(0, 10).map((e) => `item ${index}${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
     this.options.onInvalid(violations, index);

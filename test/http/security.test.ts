@@ -2,6 +2,7 @@
 // 401 challenges, and proof that an unauthenticated request never makes the server read its body.
 // (The basics — public operations, ctx.principal, OR/AND, a missing check at startup — are in startup.test.ts.)
 import { connect } from 'node:net';
+import pino from 'pino';
 import { HttpError, type SecurityCheckInput } from '../../src';
 import { start, type Started } from '../helpers/server';
 
@@ -276,3 +277,21 @@ function rawExchange(url: string, head: string[], body = '', waitMs = 2000): Pro
     socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
   });
 }
+
+describe('credentials in the query stay out of the access log', () => {
+  it('writes an apiKey sent in the query as [redacted], other query parameters as sent', async () => {
+    const lines: any[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const allow = () => ({ ok: true });
+    const security = Object.fromEntries(['apiKey', 'queryKey', 'cookieKey', 'bearer', 'oauth', 'oidc', 'basic', 'tenant'].map((scheme) => [scheme, allow]));
+    const keyed = await start({ spec: SPEC, handlers: { queryKey: () => ({ principal: null }) }, missingHandlers: 'notImplemented', security, logger });
+    try {
+      expect((await keyed.request('GET', '/query-key?api_key=sekret%201&other=kept')).status).toBe(200);
+      const line = lines.find((l) => l.msg === 'request');
+      expect(line.url).toBe('/query-key?api_key=[redacted]&other=kept');
+      expect(JSON.stringify(lines)).not.toContain('sekret');
+    } finally {
+      await keyed.close();
+    }
+  });
+});

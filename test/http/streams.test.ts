@@ -69,6 +69,21 @@ function parseSse(text: string): { events: Array<Record<string, string>>; commen
   return { events, comments };
 }
 
+/** The body as far as it came, and whether the connection was cut off before its end. */
+async function readAll(response: Response): Promise<{ text: string; cut: boolean }> {
+  const reader = response.body!.getReader();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { text, cut: false };
+      text += Buffer.from(value).toString();
+    }
+  } catch {
+    return { text, cut: true };
+  }
+}
+
 async function serve(handlers: Record<string, Handler>, options: Partial<CreateServerOptions> = {}, spec = SPEC) {
   return start({ spec, handlers, missingHandlers: 'notImplemented', ...options });
 }
@@ -412,6 +427,21 @@ describe('server-sent events', () => {
     }
   });
 
+  it('a 3.0 schema that declares `data` describes the whole event: violations name the event member', async () => {
+    const api = await serve({ described: () => [{ event: 'tick', data: { n: 1 } }, { event: 'oops', data: { n: 2 } }], events: () => [{ data: '{"n":1}' }, { data: 'not json' }] });
+    try {
+      const { events } = parseSse(await (await fetch(`${api.url}/described`)).text());
+      expect(events.map((e) => e.event)).toEqual(['tick', 'error']);
+      expect(JSON.parse(events[1].data).detail).toMatch(/item 1 \/event must be one of "tick"/);
+      // A schema without `data` describes the data; data written as JSON text is checked as what it stands for.
+      const data = parseSse(await (await fetch(`${api.url}/events`)).text()).events;
+      expect(data[0]).toEqual({ data: '{"n":1}' });
+      expect(data[1].event).toBe('error');
+    } finally {
+      await api.close();
+    }
+  });
+
   it('warn writes the bad item and logs it; off writes it', async () => {
     for (const mode of ['warn', 'off'] as const) {
       const { logger, lines } = capture();
@@ -523,8 +553,14 @@ describe('server-sent events', () => {
     }
   });
 
-  it('close() ends open event streams cleanly, so that clients reconnect elsewhere', async () => {
-    const server = await createServer({ spec: SPEC, handlers: { events: () => (async function* () { yield { data: { n: 1 } }; await new Promise(() => {}); })() }, missingHandlers: 'notImplemented', logger: { level: 'silent' } });
+  it('close() ends open event streams cleanly, so that clients reconnect elsewhere, and aborts ctx.signal so the source stops waiting', async () => {
+    let aborted: unknown;
+    const events: Handler = (_input, ctx) =>
+      (async function* () {
+        yield { data: { n: 1 } };
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve((aborted = ctx.signal.reason))));
+      })();
+    const server = await createServer({ spec: SPEC, handlers: { events }, missingHandlers: 'notImplemented', logger: { level: 'silent' } });
     const { url } = await server.listen(0, '127.0.0.1');
     const answer = await fetch(`${url}/events`);
     const body = answer.text();
@@ -533,6 +569,7 @@ describe('server-sent events', () => {
     await server.close();
     expect(Date.now() - started).toBeLessThan(1000);
     expect(parseSse(await body).events).toEqual([{ data: '{"n":1}' }]);
+    expect(String(aborted)).toMatch(/shutting down/);
   });
 });
 
@@ -577,22 +614,28 @@ describe('JSON Lines and json-seq', () => {
     try {
       const jsonl = await fetch(`${api.url}/lines`, { headers: { accept: 'application/jsonl' } });
       expect(jsonl.headers.get('content-type')).toBe('application/jsonl');
-      expect(await jsonl.text()).toBe('{"n":1}\n{"n":2,"extra":"1970-01-01T00:00:00.000Z"}\n');
+      // The third item breaks the schema: the body is cut off after the two before it.
+      expect(await readAll(jsonl)).toEqual({ text: '{"n":1}\n{"n":2,"extra":"1970-01-01T00:00:00.000Z"}\n', cut: true });
       const seq = await fetch(`${api.url}/lines`, { headers: { accept: 'application/json-seq' } });
-      expect(await seq.text()).toBe('\u001e{"n":1}\n\u001e{"n":2,"extra":"1970-01-01T00:00:00.000Z"}\n');
+      expect(await readAll(seq)).toEqual({ text: '\u001e{"n":1}\n\u001e{"n":2,"extra":"1970-01-01T00:00:00.000Z"}\n', cut: true });
     } finally {
       await api.close();
     }
   });
 
-  it('an item JSON cannot carry ends the stream', async () => {
-    const api = await serve({ lines: () => [{ n: 1 }, { n: 2, f: new Map() }] }, { responseValidation: 'off' });
+  it('strict: an item that breaks the schema cuts the body off (no framing can say so), after the items before it; so does an item JSON cannot carry, in every mode', async () => {
+    const api = await serve({ lines: (_input, ctx) => (ctx.request.headers['x-case'] === 'map' ? [{ n: 1 }, { n: 2, f: new Map() }] : [{ n: 1 }, { n: 'two' }, { n: 3 }]) }, { responseValidation: 'strict' });
+    const off = await serve({ lines: () => [{ n: 1 }, { n: 2, f: new Map() }] }, { responseValidation: 'off' });
     try {
-      expect(await (await fetch(`${api.url}/lines`)).text()).toBe('{"n":1}\n');
+      for (const [url, headers] of [[api.url, {}], [api.url, { 'x-case': 'map' }], [off.url, {}]] as const) {
+        expect(await readAll(await fetch(`${url}/lines`, { headers }))).toEqual({ text: '{"n":1}\n', cut: true });
+      }
     } finally {
       await api.close();
+      await off.close();
     }
   });
+
 });
 
 describe('response headers are checked as they go on the wire', () => {
