@@ -18,6 +18,7 @@ import { compileOperation, deferOperation, prepareOperation, type PrepareContext
 import { Pipeline } from './core/pipeline';
 import { unshapeableAnswers } from './core/own-answers';
 import { invalidDefaults } from './spec/defaults';
+import { uncheckedSchemeProblems } from './security/security';
 import type { OutgoingResponse } from './core/respond';
 import { docsRoutes } from './docs/docs';
 import { type CoreHandler, nodeHandler } from './adapters/node';
@@ -177,7 +178,9 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     hydrators: new HydratorCompiler(document, options.models ?? {}),
     schemes: (document.components?.securitySchemes ?? {}) as Record<string, unknown>,
     checks: options.security ?? {},
-    presenceOnlySecurity: missing === 'mock' && !options.handlers,
+    // Mock mode (as `specbind mock`): a scheme without a check asks only that a credential be present.
+    presenceOnlySecurity: missing === 'mock',
+    uncheckedSchemes: new Map(),
     log,
     stopping: () => shuttingDown,
   };
@@ -205,6 +208,10 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     // A default its own schema rejects would reach the handler past validation (deferred operations: on first use).
     const visited = new Set<object>();
     for (const op of prepared) problems.push(...invalidDefaults(op.spec, document, (pointer) => compiler.validator('request', pointer), visited));
+  }
+  if (context.uncheckedSchemes.size) {
+    if (context.presenceOnlySecurity) log.warn({ schemes: [...context.uncheckedSchemes.keys()] }, 'mock mode: security schemes without a check ask only that a credential be present');
+    else problems.push(...uncheckedSchemeProblems(context.uncheckedSchemes, context.schemes as Record<string, unknown>));
   }
   if (problems.length) throw new StartupError(`specbind cannot start: ${problems.length} problem(s):`, problems);
   if (!deferred) warnUnshapeable(prepared, unhandled, document, log);

@@ -11,7 +11,7 @@ import type { OpenApiDocument } from '../spec/load';
 import { ReplyTable } from '../replies/replies';
 import { streamBodyOptions } from '../binding/upload';
 import { essence } from '../replies/media';
-import { planSecurity, type SecurityGate } from '../security/security';
+import { planSecurity, type SecurityGate, type UncheckedSchemes } from '../security/security';
 import type { SchemaCompiler, Validator } from '../validation/compiler';
 import type { BodyCheck, HeaderCheck, ItemCheck, ResponseChecks } from './respond';
 import { headerReader } from '../replies/headers';
@@ -64,6 +64,8 @@ export interface PrepareContext {
   schemes: Record<string, unknown>;
   checks: Record<string, SecurityCheck>;
   presenceOnlySecurity: boolean;
+  /** Schemes without a check, by the operations that require them (one startup problem per scheme). */
+  uncheckedSchemes: UncheckedSchemes;
   log: Logger;
   /** True once the server shuts down: no response serializer is compiled then (no traffic left to use it). */
   stopping?: () => boolean;
@@ -78,7 +80,7 @@ export function prepareOperation(spec: OperationSpec, handler: Handler, source: 
     info: { operationId: spec.operationId, method: spec.method.toUpperCase(), path: spec.path, tags: spec.tags },
     handler: withBindingResolved(handler, spec),
     handlerSource: source,
-    security: planSecurity(spec, context.schemes as Record<string, any>, context.checks, problems, context.presenceOnlySecurity),
+    security: planSecurity(spec, context.schemes as Record<string, any>, context.checks, problems, context.presenceOnlySecurity, context.uncheckedSchemes),
     replies,
     replyPrototype: replies.replyPrototype(),
     produces,
@@ -130,7 +132,7 @@ export function deferOperation(head: OperationHead, handler: Handler, source: st
     info: { operationId: head.operationId, method: head.method.toUpperCase(), path: head.path, tags: head.tags },
     handler,
     handlerSource: source,
-    security: planSecurity(spec, context.schemes as Record<string, any>, context.checks, problems, context.presenceOnlySecurity),
+    security: planSecurity(spec, context.schemes as Record<string, any>, context.checks, problems, context.presenceOnlySecurity, context.uncheckedSchemes),
     replies: UNDECLARED,
     replyPrototype: UNDECLARED_PROTOTYPE,
     produces: [],

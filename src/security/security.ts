@@ -21,6 +21,31 @@ interface SchemeRequirement {
   challenge?: string;
 }
 
+/** Security schemes an operation requires that have no check, with the operations that require them. */
+export type UncheckedSchemes = Map<string, string[]>;
+
+/**
+ * One startup problem per scheme without a check: how many operations use it, one of them, and the
+ * option to pass (a person can act on four lines; not on one per operation and scheme).
+ */
+export function uncheckedSchemeProblems(unchecked: UncheckedSchemes, schemes: Record<string, any>): StartupProblem[] {
+  return [...unchecked].map(([name, users]) => ({
+    message: `security scheme "${name}" (${describeScheme(schemes[name])}) has no check; ${users.length} operation(s) require it, e.g. ${users[0]}`,
+    fix: `pass security: { ${JSON.stringify(name)}: ${exampleCheck(schemes[name])} } to createServer (or missingHandlers: 'mock', where a credential need only be present)`,
+  }));
+}
+
+function describeScheme(scheme: any): string {
+  if (scheme?.type === 'apiKey') return `apiKey in ${scheme.in} "${scheme.name}"`;
+  if (scheme?.type === 'http') return `http ${scheme.scheme}`;
+  return String(scheme?.type);
+}
+
+function exampleCheck(scheme: any): string {
+  if (scheme?.type === 'http' && String(scheme.scheme).toLowerCase() === 'basic') return '({ username, password }) => principal | false';
+  return '({ credential, scopes }) => principal | false';
+}
+
 export type SecurityGate = (request: IncomingMessage, search: string, operation: OperationInfo) => Promise<unknown>;
 
 function bearer(request: IncomingMessage): Credential | undefined {
@@ -143,11 +168,12 @@ function quoted(text: string): string {
  * `Connection: close`, so the server never reads an unauthenticated upload.
  */
 export function planSecurity(
-  op: OperationSpec,
+  op: Pick<OperationSpec, 'method' | 'path' | 'operationId' | 'security'>,
   schemes: Record<string, any>,
   checks: Record<string, SecurityCheck>,
   problems: StartupProblem[],
   presenceOnly: boolean,
+  unchecked: UncheckedSchemes,
 ): SecurityGate | undefined {
   if (op.security.length === 0) return undefined;
   const optional = op.security.some((alternative) => Object.keys(alternative).length === 0);
@@ -164,12 +190,13 @@ export function planSecurity(
         }
         let check = checks[name];
         if (!check) {
+          // Told once per scheme (uncheckedSchemeProblems), not per operation: Stripe's 468 made 936 lines.
+          const users = unchecked.get(name) ?? [];
+          users.push(`${op.method.toUpperCase()} ${op.path} (${op.operationId})`);
+          unchecked.set(name, users);
           // Mock servers only ask that a credential be present; real ones must say how to check it.
           if (presenceOnly) check = () => true;
-          else {
-            problems.push({ ...where, message: `security scheme "${name}" has no check`, fix: `pass security: { ${JSON.stringify(name)}: (input) => principal | false } to createServer` });
-            return [];
-          }
+          else return [];
         }
         return [{ name, scopes: Array.isArray(scopes) ? scopes.map(String) : [], read, check, challenge: challengeOf(scheme) }];
       }),
