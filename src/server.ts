@@ -259,6 +259,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     metrics,
     draining: () => shuttingDown,
     sseHeartbeat: options.sseHeartbeat ?? 15_000,
+    ignoreTrailingSlash: options.ignoreTrailingSlash === true,
   });
   const core: CoreHandler = (request, responder) => pipeline.handle(request, responder);
   const handler = nodeHandler(core);

@@ -43,6 +43,8 @@ export interface PipelineOptions {
   draining?: () => boolean;
   /** ms of silence after which an open SSE stream gets a comment line (proxies keep it open); 0 for none. */
   sseHeartbeat: number;
+  /** A path that matches nothing is tried without its trailing slash (or with one). */
+  ignoreTrailingSlash?: boolean;
 }
 
 /** What an adapter gives the core for one request: where its response goes, and word of a client that goes away. */
@@ -310,8 +312,13 @@ export class Pipeline {
   private route(method: string, path: string): RouteMatch<PreparedOperation> {
     const { basePath, router } = this.options;
     if (basePath && !(path === basePath || path.startsWith(`${basePath}/`))) return NOT_FOUND;
-    const local = basePath ? path.slice(basePath.length) || '/' : path;
-    const match = router.find(method, local);
+    let local = basePath ? path.slice(basePath.length) || '/' : path;
+    let match = router.find(method, local);
+    if (match.kind === 'notFound' && this.options.ignoreTrailingSlash && local !== '/') {
+      // `/pets/` is `/pets` (and `/pets` a declared `/pets/`): only paths that matched nothing pay for it.
+      local = local.endsWith('/') ? local.replace(/\/+$/, '') || '/' : `${local}/`;
+      match = router.find(method, local);
+    }
     if (match.kind === 'methodNotAllowed' && method === 'HEAD' && match.allowed.includes('GET')) {
       const get = router.find('GET', local);
       if (get.kind === 'found') return get;

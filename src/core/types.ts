@@ -79,6 +79,12 @@ export interface CreateServerOptions {
   handlerTimeout?: number;
   /** ms of silence after which an open server-sent event stream gets a comment line, so that proxies keep it open (default 15000; 0 for none). */
   sseHeartbeat?: number;
+  /**
+   * true: a path that matches no operation is tried without its trailing slash (`GET /pets/` is
+   * `GET /pets`), or with one where the document declares it (fastify's `ignoreTrailingSlash`).
+   * Default false: `/pets/` is a 404 where only `/pets` is declared.
+   */
+  ignoreTrailingSlash?: boolean;
   /** Query parameters the operation does not declare: 'ignore' (default) or 'reject' with a 400. */
   unknownQueryParameters?: 'ignore' | 'reject';
   /**
