@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StartupError } from '../errors';
-import { createServer } from '../server';
+import { basePathOf, createServer } from '../server';
 import type { CreateServerOptions, MissingHandlers } from '../core/types';
 import { cliLogger } from '../observability/pretty';
 import { shutdownTimeoutOf } from '../observability/lifecycle';
@@ -111,13 +111,16 @@ export async function serve(argv: string[]): Promise<void> {
   // A promise a handler left unhandled must not take the whole server down with it.
   process.on('unhandledRejection', (reason) => server.log.error({ err: reason }, 'unhandled promise rejection (left by a handler)'));
   const listening = await server.listen(port, host);
-  if (tty) process.stderr.write(routeTable(server.operations, listening.url));
+  // Operations are served under the document's base path (servers[0].url): `/v2/pets`, not `/pets`.
+  const basePath = basePathOf(server.document);
+  const apiUrl = listening.url + basePath;
+  if (tty) process.stderr.write(routeTable(server.operations, basePath, apiUrl, listening.url));
   else {
     for (const op of server.operations) {
-      server.log.info({ method: op.method, path: op.path, operationId: op.operationId, handler: op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(none)' }, 'route');
+      server.log.info({ method: op.method, path: basePath + op.path, operationId: op.operationId, handler: op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(none)' }, 'route');
     }
   }
-  server.log.info({ url: listening.url, docs: `${listening.url}/docs`, pid: process.pid }, `specbind serving ${server.operations.length} operations at ${listening.url} (docs at /docs)`);
+  server.log.info({ url: apiUrl, docs: `${listening.url}/docs`, pid: process.pid }, `specbind serving ${server.operations.length} operations at ${apiUrl} (docs at ${listening.url}/docs)`);
   // Graceful shutdown: not ready, no new connections, in-flight requests finish (bounded), onClose, exit 0.
   // A second Ctrl-C exits at once (not in a --workers worker: a terminal's Ctrl-C reaches it beside the
   // supervisor's SIGTERM); a repeated SIGTERM changes nothing.
@@ -151,12 +154,12 @@ export async function serve(argv: string[]): Promise<void> {
 }
 
 /** The route table for a person at a terminal: method, path, operationId, handler file; colours only there. */
-function routeTable(operations: ReadonlyArray<{ method: string; path: string; operationId: string; handlerSource?: string }>, url: string): string {
+function routeTable(operations: ReadonlyArray<{ method: string; path: string; operationId: string; handlerSource?: string }>, basePath: string, url: string, origin: string): string {
   const colour = (code: number, text: string) => `\x1b[${code}m${text}\x1b[0m`;
-  const rows = operations.map((op) => [op.method, op.path, op.operationId, op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(no handler)']);
+  const rows = operations.map((op) => [op.method, basePath + op.path, op.operationId, op.handlerSource ? path.relative(process.cwd(), op.handlerSource) : '(no handler)']);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
   const lines = rows.map((r) => `  ${colour(36, r[0].padEnd(widths[0]))}  ${r[1].padEnd(widths[1])}  ${colour(33, r[2].padEnd(widths[2]))}  ${colour(2, r[3])}`);
-  return `${lines.join('\n')}\n\n  specbind serving ${operations.length} operations at ${colour(1, url)}  (docs: ${url}/docs)\n\n`;
+  return `${lines.join('\n')}\n\n  specbind serving ${operations.length} operations at ${colour(1, url)}  (docs: ${origin}/docs)\n\n`;
 }
 
 /**

@@ -1,5 +1,7 @@
 // `specbind serve`: option precedence (flags > environment > config file), and --workers over a real port.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort, workerPids } from '../helpers/processes';
 import { resolveServeOptions } from '../../src/cli/serve';
@@ -94,4 +96,31 @@ describe('serve --workers', () => {
     });
     expect(code).toBe(0);
   }, 120_000);
+});
+
+const PETSTORE = path.join(ROOT, '../shared/specs/oai-learn/v3.0/petstore-expanded.yaml');
+
+describe('serve: the start line and the route table', () => {
+  (existsSync(PETSTORE) ? it : it.skip)('show the base path the document serves under (petstore-expanded: /v2), and GET there answers', async () => {
+    const port = await freePort();
+    const spec = PETSTORE;
+    const none = mkdtempSync(path.join(tmpdir(), 'specbind-no-handlers-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--spec', spec, '--handlers', none, '--mock', '--port', String(port)], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk) => (out += chunk));
+    child.stderr!.on('data', (chunk) => (out += chunk));
+    try {
+      const serving = await waitFor('the start line', () => out.split('\n').find((line) => line.includes('specbind serving')), () => out);
+      expect(JSON.parse(serving).msg).toBe(`specbind serving 4 operations at http://127.0.0.1:${port}/v2 (docs at http://127.0.0.1:${port}/docs)`);
+      const routes = out.split('\n').filter((line) => line.includes('"msg":"route"')).map((line) => `${JSON.parse(line).method} ${JSON.parse(line).path}`);
+      expect(routes).toEqual(['GET /v2/pets', 'POST /v2/pets', 'GET /v2/pets/{id}', 'DELETE /v2/pets/{id}']);
+      expect((await fetch(`http://127.0.0.1:${port}/v2/pets`)).status).toBe(200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
