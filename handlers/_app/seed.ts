@@ -3,6 +3,7 @@
 import type { StoreContents } from './store';
 
 export const EXAMPLE_IMAGE = 'binder-project-example-requirements';
+export const EXAMPLE_RUNNING_IMAGE = 'binder-project-example-dockerfile';
 export const EXAMPLE_APPLICATION_ID = '0f8b7c3e2a1d4e5f9a6b7c8d9e0f1a2b';
 
 export function exampleContents(): StoreContents {
@@ -15,6 +16,16 @@ export function exampleContents(): StoreContents {
         startTime: '2016-03-01T12:00:00.000Z',
         phase: 'finished',
         status: 'completed',
+      },
+      {
+        // Still building: what GET /builds's example filters (phase building or finished, status
+        // running, since 2016-03-01) find, so that Swagger UI's first "Try it out" shows a build.
+        name: EXAMPLE_RUNNING_IMAGE,
+        displayName: 'binder-project/example-dockerfile',
+        repository: 'https://github.com/binder-project/example-dockerfile',
+        startTime: '2016-03-02T09:00:00.000Z',
+        phase: 'building',
+        status: 'running',
       },
     ],
     templates: [
