@@ -25,7 +25,7 @@ import { type CoreHandler, nodeHandler } from './adapters/node';
 import { makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
 import { Metrics } from './observability/metrics';
-import { drain, shutdownTimeoutOf } from './observability/lifecycle';
+import { drain, shutdownTimeoutOf, trackSockets } from './observability/lifecycle';
 
 export interface Listening {
   url: string;
@@ -273,7 +273,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
       // Event streams end now, between two events: their clients reconnect (Last-Event-ID) to a server that stays.
       pipeline.endResumableStreams();
       const timeout = shutdownTimeoutOf(options.shutdownTimeout);
-      const drained = await Promise.all([...listeners].map((listener) => drain(listener, timeout)));
+      const drained = await Promise.all([...listeners].map((listener) => drain(listener, timeout, (socket) => writeProblem(socket, 408, 'the request was not received before the server shut down'))));
       if (drained.some((d) => !d.complete)) log.warn({ timeout }, 'shutdown timeout: connections with requests still in flight were closed');
       if (options.onClose) await options.onClose();
     })());
@@ -303,6 +303,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
         handler,
       );
       server.on('clientError', answerClientError);
+      trackSockets(server);
       server.on('connect', answerConnect);
       return new Promise<Listening>((resolve, reject) => {
         server.once('error', reject);

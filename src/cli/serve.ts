@@ -132,18 +132,28 @@ export async function serve(argv: string[]): Promise<void> {
     }
     stopping = true;
     const timeout = shutdownTimeoutOf(options.shutdownTimeout);
-    const closed = listening.close(); // stops accepting at once (before the log line says so)
-    server.log.info({ signal, timeout }, 'shutting down: not ready, no new connections, finishing in-flight requests');
+    const closed = listening.close();
+    // Logged once the listener has closed (a moment after: connections already queued are taken first).
+    let announced = false;
+    const announce = () => {
+      if (announced) return;
+      announced = true;
+      clearInterval(watch);
+      server.log.info({ signal, timeout }, 'shutting down: not ready, no new connections, finishing in-flight requests');
+    };
+    const watch = setInterval(() => listening.server.listening || announce(), 5);
     setTimeout(() => {
       server.log.error({ timeout }, 'shutdown did not finish in time (onClose hung?): exiting');
       process.exit(1);
     }, timeout + 5000).unref();
     closed.then(
       () => {
+        announce();
         server.log.info('shut down');
         process.exit(0);
       },
       (error) => {
+        announce();
         server.log.error({ err: error }, 'shutdown failed: onClose threw');
         process.exit(1);
       },

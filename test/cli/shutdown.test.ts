@@ -5,6 +5,7 @@ import { createServer as createHttpServer, request as httpRequest, type Server }
 import { connect, createServer as createNetServer } from 'node:net';
 import * as path from 'node:path';
 import { createServer } from '../../src';
+import { ACCEPT_GRACE_MS } from '../../src/observability/lifecycle';
 
 const ROOT = path.join(__dirname, '../..');
 const FIXTURE = 'test/fixtures/shutdown';
@@ -221,6 +222,8 @@ describe('close() in process', () => {
       expect(ready.status).toBe(503);
       expect(JSON.parse(ready.body)).toEqual({ status: 'not ready' });
       expect((await get(probePort, '/healthz')).status).toBe(200);
+      // The listener closes a moment after close() (connections already in the accept queue are taken first).
+      await sleep(ACCEPT_GRACE_MS + 30);
       expect(await tryConnect(listening.port)).toBe('ECONNREFUSED');
       const answer = await inFlight;
       expect(answer.status).toBe(200);
