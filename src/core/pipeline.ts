@@ -204,7 +204,8 @@ export class Pipeline {
       const routed = this.route(request.method ?? 'GET', path);
       if (routed.kind === 'found') {
         exchange.operationId = routed.store.info.operationId;
-        exchange.secretQuery = routed.store.secretQuery;
+        // Set only where there is one: a property added to every exchange costs a hidden-class change a request.
+        if (routed.store.secretQuery) exchange.secretQuery = routed.store.secretQuery;
         this.run(routed.store, exchange, search, routed.params);
       } else {
         this.options.builtins(request, path).then(

@@ -183,6 +183,8 @@ export function render(
   }
 
   let payload: Payload | undefined;
+  let written: string | Buffer | undefined;
+  let bodyErrors: ReturnType<Validator> = null;
   let mediaType: string | undefined;
   if (body !== undefined && offered.length === 0) {
     violations = noted(violations, `response ${status} declares no content, but the handler sent a body`);
@@ -198,19 +200,29 @@ export function render(
     if (options.contentType && !offered.some((t) => essence(t) === essence(options.contentType!))) {
       violations = noted(violations, `content type ${options.contentType} is not declared for response ${status}`);
     }
-    const framing = framingOf(mediaType);
-    if (framing && isItemSequence(body)) {
-      const check = validate ? checks.items(response, mediaType) : undefined;
-      payload = { stream: itemStream(body, framing, check, streaming?.streamingContext()) };
-      if (framing === 'sse') for (const name of Object.keys(SSE_HEADERS)) headers[name] ??= SSE_HEADERS[name];
-    } else if (isJsonMediaType(mediaType)) {
-      payload = asJson(body, mediaType, validate ? checks.body(response, mediaType) : undefined);
+    if (isJsonMediaType(mediaType)) {
+      // No JSON media type is sequential (json-seq is not +json): the common case asks nothing more.
+      const check = validate ? checks.body(response, mediaType) : undefined;
+      if (check && isPlainJson(body)) {
+        // Without a Payload object: checked as it is, then written by the serializer compiled from the schema it passed.
+        bodyErrors = check.validate(body);
+        written = bodyErrors ? JSON.stringify(body) : check.serialize(body);
+      } else payload = asJson(body, mediaType, check);
     } else {
-      payload = asOther(body, mediaType, framing !== null, validate ? checks.body(response, mediaType) : undefined);
+      const framing = framingOf(mediaType);
+      if (framing && isItemSequence(body)) {
+        const check = validate ? checks.items(response, mediaType) : undefined;
+        payload = { stream: itemStream(body, framing, check, streaming?.streamingContext()) };
+        if (framing === 'sse') for (const name of Object.keys(SSE_HEADERS)) headers[name] ??= SSE_HEADERS[name];
+      } else payload = asOther(body, mediaType, framing !== null, validate ? checks.body(response, mediaType) : undefined);
     }
   }
-  if (payload?.errors) for (const e of payload.errors.slice(0, 10)) violations = noted(violations, `body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
-  if (mediaType && (payload?.body !== undefined || payload?.stream)) headers['content-type'] = mediaType;
+  if (payload) {
+    bodyErrors = payload.errors ?? null;
+    written = payload.body;
+  }
+  if (bodyErrors) for (const e of bodyErrors.slice(0, 10)) violations = noted(violations, `body${e.pointer ? ` ${e.pointer}` : ''} ${e.message}`);
+  if (mediaType && (written !== undefined || payload?.stream)) headers['content-type'] = mediaType;
   if (validate) {
     for (const header of response.headers) {
       if (header.name === 'content-type') continue;
@@ -227,7 +239,7 @@ export function render(
     }
   }
   const refused = payload?.refused === undefined ? undefined : `the handler gave ${payload.refused}`;
-  return { response: { status, headers, body: payload?.body, stream: payload?.stream }, violations, refused };
+  return { response: { status, headers, body: written, stream: payload?.stream }, violations, refused };
 }
 
 /**
