@@ -13,6 +13,7 @@ import config from '../handlers/_app/config';
 import { setStore, StoreError, type BuildRecord, type Store, type TemplateRecord } from '../handlers/_app/store';
 import type { Started } from './helpers/server';
 import { API_KEY, backends, startApi, type Backend } from './store/backends';
+import { parseSse } from './helpers/sse';
 
 const STEP_MS = 40;
 const REPO = 'https://github.com/binder-project/example-requirements';
@@ -21,29 +22,8 @@ const keyed = { 'x-api-key': API_KEY };
 const savedStep = process.env.BUILD_LOG_STEP_MS;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface SseEvent {
-  event?: string;
-  id?: string;
-  retry?: string;
-  data?: string;
-}
+type SseEvent = Partial<Record<'event' | 'id' | 'retry' | 'data', string>>;
 
-/** Server-sent events as an EventSource parses them (WHATWG), comments left out. */
-function parseSse(text: string): SseEvent[] {
-  const events: SseEvent[] = [];
-  for (const block of text.split('\n\n')) {
-    const event: Record<string, string> = {};
-    for (const line of block.split('\n')) {
-      if (!line || line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      event[field] = field === 'data' && event.data !== undefined ? `${event.data}\n${value}` : value;
-    }
-    if (Object.keys(event).length) events.push(event);
-  }
-  return events;
-}
 
 const dataOf = (events: SseEvent[]) => events.map((e) => JSON.parse(e.data!));
 const idsFor = (startTime: string, positions: number[]) => positions.map((n) => `${Date.parse(startTime)}-${n}`);

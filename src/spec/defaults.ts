@@ -3,7 +3,7 @@
 // rejects would hand the handler a value of the wrong type past validation (a `type: integer` with
 // `default: 'error'`): such a document is refused at startup, as connexion refuses it.
 import type { StartupProblem } from '../errors';
-import type { OperationSpec } from './operations';
+import { fragmentPointer, type OperationSpec } from './operations';
 import { escapeToken, resolvePointer } from './pointer';
 
 /** A `default` found in a request schema: the pointer of the schema that carries it, and its value. */
@@ -45,7 +45,7 @@ export function requestDefaults(document: unknown, schema: unknown, at: string, 
     visited.add(node);
     const schemaNode = node as Record<string, any>;
     if (schemaNode.readOnly === true) return;
-    if (typeof schemaNode.$ref === 'string' && schemaNode.$ref.startsWith('#/')) walk(resolvePointer(document, schemaNode.$ref), { text: decodeRef(schemaNode.$ref) }, depth + 1);
+    if (typeof schemaNode.$ref === 'string' && schemaNode.$ref.startsWith('#/')) walk(resolvePointer(document, schemaNode.$ref), { text: fragmentPointer(schemaNode.$ref) }, depth + 1);
     if (Object.prototype.hasOwnProperty.call(schemaNode, 'default')) found.push({ pointer: pointerOf(path), value: schemaNode.default });
     for (const key of SCHEMA_MAPS) {
       const map = schemaNode[key];
@@ -70,14 +70,6 @@ export function requestDefaults(document: unknown, schema: unknown, at: string, 
   return found;
 }
 
-function decodeRef(ref: string): string {
-  const fragment = ref.slice(1);
-  try {
-    return decodeURIComponent(fragment);
-  } catch {
-    return fragment;
-  }
-}
 
 /**
  * The defaults of an operation's parameters and request body that their own schema rejects, as startup

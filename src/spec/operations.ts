@@ -123,7 +123,7 @@ function follow(document: OpenApiDocument, node: any, at: string, problems: Star
  * The JSON pointer of a `#…` reference. A `$ref` is a URI fragment, so it may be %-encoded (the bundler
  * writes `{id}` as `%7Bid%7D`); pointers kept for validators and messages are the decoded form.
  */
-function fragmentPointer(ref: string): string {
+export function fragmentPointer(ref: string): string {
   const fragment = ref.slice(1);
   try {
     return decodeURIComponent(fragment);

@@ -7,6 +7,9 @@ import type { OperationSpec, ResponseSpec } from '../../src/spec/operations';
 import type { SchemaCompiler } from '../../src/validation/compiler';
 import type { DreddView } from './dredd-view';
 import type { Fault } from './fault-store';
+import { parseSse } from '../helpers/sse';
+
+export { parseSse };
 
 export interface PlannedTransaction {
   /** dredd's transaction id (`GET (200) /builds/…`), which is also the reported test's title. */
@@ -136,22 +139,6 @@ export interface SseItem {
   data?: unknown;
 }
 
-/** Server-sent events as an EventSource parses them (WHATWG): fields per event; comments and empty blocks left out. */
-export function parseSse(text: string): Array<Record<string, string>> {
-  const events: Array<Record<string, string>> = [];
-  for (const block of text.replace(/\r\n?/g, '\n').split('\n\n')) {
-    const event: Record<string, string> = {};
-    for (const line of block.split('\n')) {
-      if (!line || line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      event[field] = field === 'data' && event.data !== undefined ? `${event.data}\n${value}` : value;
-    }
-    if (Object.keys(event).length) events.push(event);
-  }
-  return events;
-}
 
 /**
  * The items of a body of a sequential media type, as a client reads them: SSE events (SseItem),

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import pino from 'pino';
 import { createServer, type CreateServerOptions, type Handler } from '../../src';
 import { start } from '../helpers/server';
+import { parseSseStream } from '../helpers/sse';
 
 const SPEC = path.join(__dirname, '../fixtures/streams/openapi.yaml');
 const SPEC_32 = path.join(__dirname, '../fixtures/streams/openapi-32.yaml');
@@ -45,28 +46,6 @@ function capture(): { logger: pino.Logger; lines: any[] } {
   const lines: any[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { logger, lines };
-}
-
-/** Server-sent events as a client parses them (WHATWG): fields per event, comments apart. */
-function parseSse(text: string): { events: Array<Record<string, string>>; comments: string[] } {
-  const events: Array<Record<string, string>> = [];
-  const comments: string[] = [];
-  for (const block of text.split('\n\n')) {
-    if (!block) continue;
-    const event: Record<string, string> = {};
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) {
-        comments.push(line.slice(1).trim());
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const field = line.slice(0, colon);
-      const value = line.slice(colon + 1).replace(/^ /, '');
-      event[field] = field === 'data' && event.data !== undefined ? `${event.data}\n${value}` : value;
-    }
-    if (Object.keys(event).length) events.push(event);
-  }
-  return { events, comments };
 }
 
 /** The body as far as it came, and whether the connection was cut off before its end. */
@@ -380,7 +359,7 @@ describe('server-sent events', () => {
       expect(answer.headers.get('content-type')).toBe('text/event-stream');
       expect(answer.headers.get('cache-control')).toBe('no-cache');
       expect(answer.headers.get('x-accel-buffering')).toBe('no');
-      const { events } = parseSse(await answer.text());
+      const { events } = parseSseStream(await answer.text());
       expect(events).toEqual([
         { data: '{"n":1}' },
         { data: '{"n":2}' },
@@ -411,7 +390,7 @@ describe('server-sent events', () => {
       { logger },
     );
     try {
-      const { events } = parseSse(await (await fetch(`${api.url}/events`)).text());
+      const { events } = parseSseStream(await (await fetch(`${api.url}/events`)).text());
       expect(events).toHaveLength(2);
       expect(events[0]).toEqual({ data: '{"n":1}' });
       expect(events[1].event).toBe('error');
@@ -430,11 +409,11 @@ describe('server-sent events', () => {
   it('a 3.0 schema that declares `data` describes the whole event: violations name the event member', async () => {
     const api = await serve({ described: () => [{ event: 'tick', data: { n: 1 } }, { event: 'oops', data: { n: 2 } }], events: () => [{ data: '{"n":1}' }, { data: 'not json' }] });
     try {
-      const { events } = parseSse(await (await fetch(`${api.url}/described`)).text());
+      const { events } = parseSseStream(await (await fetch(`${api.url}/described`)).text());
       expect(events.map((e) => e.event)).toEqual(['tick', 'error']);
       expect(JSON.parse(events[1].data).detail).toMatch(/item 1 \/event must be one of "tick"/);
       // A schema without `data` describes the data; data written as JSON text is checked as what it stands for.
-      const data = parseSse(await (await fetch(`${api.url}/events`)).text()).events;
+      const data = parseSseStream(await (await fetch(`${api.url}/events`)).text()).events;
       expect(data[0]).toEqual({ data: '{"n":1}' });
       expect(data[1].event).toBe('error');
     } finally {
@@ -447,7 +426,7 @@ describe('server-sent events', () => {
       const { logger, lines } = capture();
       const api = await serve({ events: () => [{ data: { n: 'two' } }, { data: { n: 3 } }] }, { logger, responseValidation: mode });
       try {
-        const { events } = parseSse(await (await fetch(`${api.url}/events`)).text());
+        const { events } = parseSseStream(await (await fetch(`${api.url}/events`)).text());
         expect(events).toEqual([{ data: '{"n":"two"}' }, { data: '{"n":3}' }]);
         expect(lines.some((l) => l.level === 40 && /stream item breaks the contract/.test(l.msg))).toBe(mode === 'warn');
       } finally {
@@ -461,7 +440,7 @@ describe('server-sent events', () => {
     try {
       const text = await (await fetch(`${api.url}/events`)).text();
       expect(text).not.toContain('injected');
-      const { events } = parseSse(text);
+      const { events } = parseSseStream(text);
       expect(events[1].event).toBe('error');
     } finally {
       await api.close();
@@ -485,7 +464,7 @@ describe('server-sent events', () => {
     try {
       const text = await (await fetch(`${api.url}/events`, { headers: { 'last-event-id': '7' } })).text();
       expect(lastEventId).toBe('7');
-      const { events, comments } = parseSse(text);
+      const { events, comments } = parseSseStream(text);
       expect(comments.length).toBeGreaterThanOrEqual(2);
       expect(events).toEqual([{ id: '8', data: '{"n":8}' }]);
     } finally {
@@ -544,7 +523,7 @@ describe('server-sent events', () => {
           }
         })(),
       ).rejects.toThrow();
-      const { events } = parseSse(text);
+      const { events } = parseSseStream(text);
       expect(events[0]).toEqual({ data: '{"n":1}' });
       expect(events[1].event).toBe('error');
       expect(JSON.parse(events[1].data).detail).toMatch(/feed lost/);
@@ -568,7 +547,7 @@ describe('server-sent events', () => {
     const started = Date.now();
     await server.close();
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(parseSse(await body).events).toEqual([{ data: '{"n":1}' }]);
+    expect(parseSseStream(await body).events).toEqual([{ data: '{"n":1}' }]);
     expect(String(aborted)).toMatch(/shutting down/);
   });
 });
@@ -585,11 +564,11 @@ describe('OpenAPI 3.2 itemSchema', () => {
       SPEC_32,
     );
     try {
-      expect(parseSse(await (await fetch(`${api.url}/events`)).text()).events).toEqual([
+      expect(parseSseStream(await (await fetch(`${api.url}/events`)).text()).events).toEqual([
         { event: 'progress', data: '{"percent":50}' },
         { event: 'done', data: '{"percent":100}' },
       ]);
-      expect(parseSse(await (await fetch(`${api.url}/wire`)).text()).events).toEqual([{ data: '{"any":"json"}' }, { event: 'x', data: 'text' }]);
+      expect(parseSseStream(await (await fetch(`${api.url}/wire`)).text()).events).toEqual([{ data: '{"any":"json"}' }, { event: 'x', data: 'text' }]);
       expect(await (await fetch(`${api.url}/lines`)).text()).toBe('{"n":1}\n{"n":2}\n');
     } finally {
       await api.close();
@@ -599,7 +578,7 @@ describe('OpenAPI 3.2 itemSchema', () => {
   it('strict: an event outside itemSchema (an undeclared event name) ends the stream', async () => {
     const api = await serve({ events: () => [{ event: 'progress', data: { percent: 5 } }, { event: 'oops', data: { percent: 6 } }] }, {}, SPEC_32);
     try {
-      const { events } = parseSse(await (await fetch(`${api.url}/events`)).text());
+      const { events } = parseSseStream(await (await fetch(`${api.url}/events`)).text());
       expect(events.map((e) => e.event)).toEqual(['progress', 'error']);
       expect(JSON.parse(events[1].data).detail).toMatch(/item 1 \/event must be one of "progress", "done"/);
     } finally {
