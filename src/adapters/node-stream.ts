@@ -42,14 +42,23 @@ function pipeReadable(res: ServerResponse, source: Readable, end: (outcome: Stre
   });
 }
 
+/** Text written at most this much at a time: a chunk the items of one tick share. */
+const BATCH_CHARS = 16 * 1024;
+
 /**
- * Any other source: an iterator of chunks, pulled one at a time. Closing it calls its `return()` at
- * once, even while a `next()` is still pending (an event stream waiting for its next event).
+ * Any other source: an iterator of chunks, pulled one at a time. Text chunks produced in one tick
+ * (an event stream's events) go out as one write, on the next tick or at 16 KiB: each write is an
+ * HTTP chunk whose framing node handles buffer by buffer, which cost more than the events themselves
+ * (bench/README.md, "Streamed responses"); an event still leaves in the tick it was made in. Closing
+ * the source calls its `return()` at once, even while a `next()` is still pending (an event stream
+ * waiting for its next event).
  */
 async function pumpIterator(res: ServerResponse, source: AsyncIterator<Uint8Array | string>, stream: ResponseStream, end: (outcome: StreamOutcome) => void): Promise<void> {
   let bytes = 0;
   let done = false;
   let writes = 0;
+  let pending = '';
+  let flushing = false;
   let heartbeat: NodeJS.Timeout | undefined;
   const finish = (outcome: StreamOutcome) => {
     if (done) return;
@@ -57,6 +66,33 @@ async function pumpIterator(res: ServerResponse, source: AsyncIterator<Uint8Arra
     clearInterval(heartbeat);
     res.off('close', onClose);
     end(outcome);
+  };
+  const write = (chunk: string | Uint8Array) => {
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (stream.length !== undefined && bytes > stream.length) throw new RangeError(`the stream gave more than the ${stream.length} bytes its Content-Length announced`);
+    writes++;
+    res.write(chunk);
+  };
+  /** Writes the text gathered so far (a no-op once the stream is over). */
+  const flush = () => {
+    flushing = false;
+    if (!pending || done) return;
+    const text = pending;
+    pending = '';
+    write(text);
+  };
+  const flushSoon = () => {
+    try {
+      flush();
+    } catch (error) {
+      fail(error);
+    }
+  };
+  const fail = (error: unknown) => {
+    if (done) return;
+    closeSource(source);
+    cutOff(res);
+    finish({ kind: 'failed', bytes, error });
   };
   const onClose = () => {
     if (done || res.writableFinished) return;
@@ -68,6 +104,7 @@ async function pumpIterator(res: ServerResponse, source: AsyncIterator<Uint8Arra
   stream.stop = () => {
     if (done) return;
     closeSource(source);
+    flush();
     res.end();
     finish({ kind: 'closed', bytes });
   };
@@ -76,7 +113,7 @@ async function pumpIterator(res: ServerResponse, source: AsyncIterator<Uint8Arra
     let seen = 0;
     // One timer a stream: each tick writes the comment if nothing was written since the last tick.
     heartbeat = setInterval(() => {
-      if (writes === seen && !done && res.writable) res.write(chunk);
+      if (writes === seen && !pending && !done && res.writable) res.write(chunk);
       seen = writes;
     }, ms);
     heartbeat.unref();
@@ -87,21 +124,34 @@ async function pumpIterator(res: ServerResponse, source: AsyncIterator<Uint8Arra
       if (done) return;
       if (result.done) break;
       const chunk = result.value;
-      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) throw new TypeError(`the stream gave ${describeValue(chunk)}, not bytes or text`);
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      if (stream.length !== undefined && bytes > stream.length) throw new RangeError(`the stream gave more than the ${stream.length} bytes its Content-Length announced`);
-      writes++;
-      if (!res.write(chunk)) await drained(res);
+      if (typeof chunk === 'string') {
+        pending += chunk;
+        if (pending.length >= BATCH_CHARS) flush();
+        else if (!flushing) {
+          flushing = true;
+          process.nextTick(flushSoon);
+        }
+      } else if (chunk instanceof Uint8Array) {
+        flush();
+        write(chunk);
+      } else throw new TypeError(`the stream gave ${describeValue(chunk)}, not bytes or text`);
+      if (res.writableNeedDrain) await drained(res);
       if (done) return;
     }
+    flush();
     if (stream.length !== undefined && bytes !== stream.length) throw new RangeError(`the stream ended after ${bytes} of the ${stream.length} bytes its Content-Length announced`);
     res.end();
     finish({ kind: 'complete', bytes });
   } catch (error) {
-    if (done) return;
-    closeSource(source);
-    cutOff(res);
-    finish({ kind: 'failed', bytes, error });
+    // What came before the failure is sent, then the body is cut off.
+    if (!done) {
+      try {
+        flush();
+      } catch {
+        // The failure at hand is the one reported.
+      }
+    }
+    fail(error);
   }
 }
 

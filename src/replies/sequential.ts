@@ -63,18 +63,29 @@ function asEvent(item: unknown): SseEvent {
 }
 
 /** The JSON text of a value, as the client will read it; throws a RefusedItem for what JSON cannot carry. */
-function jsonText(value: unknown, index: number): string {
-  const reason = isPlainJson(value) ? undefined : notJson(value);
+function jsonText(value: unknown, index: number, plain: boolean): string {
+  const reason = plain ? undefined : notJson(value);
   if (reason !== undefined) throw new RefusedItem(`item ${index} is ${reason}, which JSON cannot carry`, index);
   const text = JSON.stringify(value);
   if (text === undefined) throw new RefusedItem(`item ${index} is ${describeValue(value)}, which JSON cannot carry`, index);
   return text;
 }
 
-/** The value a validator sees: the item as the client reads it back (toJSON applied, undefined members gone). */
-function asRead(value: unknown, text: string | undefined): unknown {
-  if (value === null || typeof value !== 'object' || isPlainJson(value)) return value;
+/** The value a validator sees: the item as the client reads it back (toJSON applied, undefined members gone); `plain` when it is that already. */
+function asRead(value: unknown, text: string | undefined, plain: boolean): unknown {
+  if (plain || value === null || typeof value !== 'object') return value;
   return JSON.parse(text ?? JSON.stringify(value));
+}
+
+/** An event object whose fields are plain already (its data judged apart), so a validator may see it as it is. */
+function plainEvent(event: SseEvent, dataPlain: boolean): boolean {
+  if (!dataPlain || Object.getPrototypeOf(event) !== Object.prototype) return false;
+  for (const key in event) {
+    if (key === 'data') continue;
+    const value = (event as Record<string, unknown>)[key];
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') return false;
+  }
+  return true;
 }
 
 function parseJson(text: string): unknown {
@@ -121,6 +132,8 @@ export class ItemStream implements AsyncIterableIterator<string> {
   private readonly source: Iterator<unknown> | AsyncIterator<unknown>;
   private index = 0;
   private finished = false;
+  /** Items are validated (a schema, and a mode other than off). */
+  private readonly checking: boolean;
   /** A failure to report on the next pull, after the SSE error event that announced it. */
   private failure?: unknown;
 
@@ -129,6 +142,7 @@ export class ItemStream implements AsyncIterableIterator<string> {
     private readonly options: SequenceOptions,
   ) {
     this.source = isAsyncIterable(items) ? items[Symbol.asyncIterator]() : (items as Iterable<unknown>)[Symbol.iterator]();
+    this.checking = options.validate !== undefined && options.mode !== 'off';
   }
 
   [Symbol.asyncIterator](): this {
@@ -204,24 +218,26 @@ export class ItemStream implements AsyncIterableIterator<string> {
   private encode(item: unknown, index: number): string {
     const { framing } = this.options;
     if (framing !== 'sse') {
-      const text = jsonText(item, index);
-      this.check(index, () => [asRead(item, text)]);
+      // Walked once: whether the item is plain JSON decides both its text and what the validator sees.
+      const plain = isPlainJson(item);
+      const text = jsonText(item, index, plain);
+      if (this.checking) this.check(index, () => [asRead(item, text, plain)]);
       return framing === 'jsonl' ? `${text}\n` : `\u001e${text}\n`;
     }
     const event = asEvent(item);
-    let dataText: string | undefined;
-    if (typeof event.data === 'string') dataText = event.data;
-    else if (event.data !== undefined) dataText = jsonText(event.data, index);
-    this.check(index, () => {
+    const data = event.data;
+    const dataPlain = data === undefined || typeof data === 'string' || isPlainJson(data);
+    const dataText = typeof data === 'string' ? data : data === undefined ? undefined : jsonText(data, index, dataPlain);
+    if (this.checking) this.check(index, () => {
       if (this.options.schemaOf === 'data') {
         // Data the handler wrote as JSON text already is checked as the value it stands for, too.
-        if (typeof event.data !== 'string') return [asRead(event.data, dataText)];
-        const parsed = parseJson(event.data);
-        return parsed === undefined ? [event.data] : [event.data, parsed];
+        if (typeof data !== 'string') return [asRead(data, dataText, dataPlain)];
+        const parsed = parseJson(data);
+        return parsed === undefined ? [data] : [data, parsed];
       }
-      const read: SseEvent = asRead(event, undefined) as SseEvent;
+      const read = (plainEvent(event, dataPlain) ? event : asRead(event, undefined, false)) as SseEvent;
       // The event as the handler gave it, and as a client parses it: `data` the text on the wire (OpenAPI's generic SSE schema).
-      return dataText !== undefined && typeof event.data !== 'string' ? [read, { ...read, data: dataText }] : [read];
+      return dataText !== undefined && typeof data !== 'string' ? [read, { ...read, data: dataText }] : [read];
     });
     return frameEvent(event, dataText, index);
   }
