@@ -447,6 +447,27 @@ describe('server-sent events', () => {
     }
   });
 
+  it('an event leaves when it is made, not when the next one comes (text is gathered only within a tick)', async () => {
+    const api = await serve({
+      events: () =>
+        (async function* () {
+          yield { data: { n: 1 } };
+          await sleep(1000);
+          yield { data: { n: 2 } };
+        })(),
+    });
+    try {
+      const started = Date.now();
+      const reader = (await fetch(`${api.url}/events`)).body!.getReader();
+      const { value } = await reader.read();
+      expect(Buffer.from(value!).toString()).toBe('data: {"n":1}\n\n');
+      expect(Date.now() - started).toBeLessThan(500);
+      await reader.cancel();
+    } finally {
+      await api.close();
+    }
+  });
+
   it('sends a heartbeat comment while idle, and hands the handler the Last-Event-ID', async () => {
     let lastEventId: string | undefined;
     const api = await serve(
