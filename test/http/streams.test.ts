@@ -1,7 +1,7 @@
 // Responses that are not one JSON value: files and byte streams with backpressure, server-sent events,
 // JSON Lines and json-seq with every item checked, bodies for responses that declare no content, values
 // no media type can carry, and typed response headers. Over HTTP against a real server.
-import { createReadStream, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'specbind-streams-'));
 const FILE = path.join(dir, 'data.bin');
 const CONTENT = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
 writeFileSync(FILE, CONTENT);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
