@@ -22,6 +22,7 @@ import { uncheckedSchemeProblems } from './security/security';
 import type { OutgoingResponse } from './core/respond';
 import { docsRoutes } from './docs/docs';
 import { type CoreHandler, nodeHandler } from './adapters/node';
+import { fetchHandler } from './adapters/fetch';
 import { makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
 import { Metrics } from './observability/metrics';
@@ -39,6 +40,11 @@ export interface SpecbindServer {
   readonly app: Express;
   /** `(req, res)` for node:http, if you run your own server. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * The Fetch API handler: `Bun.serve({ fetch: server.fetch })`, `Deno.serve(server.fetch)`, Hono's
+   * `app.mount('/api', server.fetch)`, edge runtimes. Bound: pass it as it is.
+   */
+  readonly fetch: (request: Request) => Promise<Response>;
   /** The prepared operations, in document order (for route tables and tooling). */
   readonly operations: ReadonlyArray<{ operationId: string; method: string; path: string; handlerSource?: string; tags: string[] }>;
   readonly document: unknown;
@@ -229,8 +235,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   // Observability hook-in (src/observability/metrics.ts).
   const metrics = options.metrics === false ? undefined : new Metrics(prepared.map((op) => op.info.operationId), options.metrics === true ? {} : options.metrics);
   const json = (status: number, body: unknown): OutgoingResponse => ({ status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(body) });
-  const builtins = async (request: IncomingMessage, path: string): Promise<OutgoingResponse | undefined> => {
-    const method = request.method ?? 'GET';
+  const builtins = async (method: string, path: string): Promise<OutgoingResponse | undefined> => {
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/healthz') return json(200, { status: 'ok' });
       if (path === '/readyz') {
@@ -263,6 +268,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   });
   const core: CoreHandler = (request, responder) => pipeline.handle(request, responder);
   const handler = nodeHandler(core);
+  const fetch = fetchHandler(core);
   let app: Express | undefined;
   // Shutdown (src/observability/lifecycle.ts): not ready, stop accepting, drain in-flight requests, onClose.
   const listeners = new Set<Server>();
@@ -285,6 +291,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
       return (app ??= (require('./adapters/express') as typeof import('./adapters/express')).expressApp(core));
     },
     handler,
+    fetch,
     operations: prepared.map((op) => ({ operationId: op.info.operationId, method: op.info.method, path: op.info.path, handlerSource: op.handlerSource, tags: op.info.tags })),
     document,
     log,

@@ -2,7 +2,6 @@
 // marked `authorized`, and behind `apiKeyCookie` (the same keys in the `api_key` cookie, which only
 // the build log accepts: a browser's EventSource cannot send headers).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 
 export const DEV_KEY = 'dev-key';
 
@@ -10,7 +9,7 @@ export interface ApiKeyRequest {
   credential: string | undefined;
   scopes: string[];
   scheme: string;
-  request: IncomingMessage;
+  request: unknown;
 }
 
 /** What handlers find in ctx.principal: a fingerprint of the key, safe to log, never the key. */

@@ -1,7 +1,7 @@
 // Express 5 adapter: the same core as an Express app, to mount in an existing application
 // (`outer.use('/api', server.app)`). A body already parsed by the outer app's body-parser is reused.
 import express, { type Express } from 'express';
-import { NodeResponder, type CoreHandler } from './node';
+import { NodeExchange, type CoreHandler } from './node';
 
 export function expressApp(core: CoreHandler): Express {
   const app = express();
@@ -16,7 +16,8 @@ export function expressApp(core: CoreHandler): Express {
   });
   app.use((req, res, next) => {
     try {
-      core(req, new NodeResponder(res));
+      const exchange = new NodeExchange(req, res);
+      core(exchange, exchange);
     } catch (error) {
       next(error);
     }

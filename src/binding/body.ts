@@ -1,6 +1,5 @@
 // Request bodies: the declared media type picked by Content-Type, the bytes read within a limit,
 // parsed by kind (JSON, form, text, binary) and validated against that media type's schema.
-import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../errors';
 import type { MediaTypeSpec, RequestBodySpec } from '../spec/operations';
 import type { Validator } from '../validation/compiler';
@@ -90,52 +89,6 @@ export function matchMedia(plan: BodyPlan, contentType: string | undefined): Med
 
 /** A refused body is not read to its end: the answer closes the connection instead. */
 export const CLOSE = { connection: 'close' };
-
-/** Reads the whole body, refusing (413) as soon as it passes `limit`. */
-export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => readBodyInto(request, limit, (error, bytes) => (error ? reject(error) : resolve(bytes!))));
-}
-
-/**
- * `readBody` with a callback, called once: the pipeline's POST path reads this way, without a promise
- * (each promise hop per request is measurable at 50k req/s). Called at once when Content-Length
- * already says the body is over the limit.
- */
-export function readBodyInto(request: IncomingMessage, limit: number, done: (error: unknown, bytes?: Buffer) => void): void {
-  const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    done(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`, { headers: CLOSE }));
-    return;
-  }
-  // Most bodies arrive in one chunk: a list is made for the second.
-  let first: Buffer | undefined;
-  let more: Buffer[] | undefined;
-  let size = 0;
-  let settled = false;
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > limit) {
-      request.off('data', onData);
-      settled = true;
-      done(HttpError.of('payloadTooLarge', `the body is over the limit of ${limit} bytes`, { headers: CLOSE }));
-    } else if (first === undefined) first = chunk;
-    else (more ??= [first]).push(chunk);
-  };
-  // The listeners stay on a finished request (it is dropped with them): removing them costs more
-  // per request than the rest of this function. A client that goes away mid-body is an 'error'
-  // (ECONNRESET, "aborted") on the request; a late one, after the body was read, is ignored.
-  request.on('data', onData);
-  request.on('end', () => {
-    if (settled) return;
-    settled = true;
-    done(undefined, more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0)));
-  });
-  request.on('error', (error) => {
-    if (settled) return;
-    settled = true;
-    done(error);
-  });
-}
 
 /** Parses bytes by kind; malformed input is a 400 that says where. */
 export function parseBody(media: MediaPlan, bytes: Buffer): unknown {

@@ -1,6 +1,6 @@
 // multipart/form-data bodies (busboy): text fields coerced like form fields, files delivered as
 // objects with their bytes; per-file, file-count and total limits answered with 413.
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { HttpError } from '../errors';
 import type { Shape } from './shape';
@@ -36,11 +36,11 @@ export function isUploadedFile(value: unknown): value is UploadedFile {
 const MAX_PARTS = 1000;
 
 /** Reads the parts; fields per `shape` (an array property collects repeated parts), JSON-encoded parts parsed. */
-export function parseMultipart(request: IncomingMessage, shape: Shape, jsonFields: Set<string>, limits: MultipartLimits): Promise<Record<string, unknown>> {
+export function parseMultipart(request: Readable, contentType: string | undefined, shape: Shape, jsonFields: Set<string>, limits: MultipartLimits): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers, limits: { fileSize: limits.fileSize, files: limits.files, fields: MAX_PARTS, parts: MAX_PARTS } });
+      parser = busboy({ headers: { 'content-type': contentType }, limits: { fileSize: limits.fileSize, files: limits.files, fields: MAX_PARTS, parts: MAX_PARTS } });
     } catch (error) {
       reject(HttpError.of('malformedBody', `the multipart body cannot be read: ${(error as Error).message}`, { errors: [{ in: 'body', pointer: '', message: 'is not valid multipart/form-data' }] }));
       return;

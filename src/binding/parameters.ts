@@ -1,6 +1,5 @@
 // Reading each declared parameter from the request by its location and OpenAPI `style`/`explode`,
 // coercing it to its schema's types and validating it. The plan is built once per operation.
-import type { IncomingMessage } from 'node:http';
 import type { ViolationDetail } from '../errors';
 import type { ParameterSpec } from '../spec/operations';
 import type { Validator } from '../validation/compiler';
@@ -13,8 +12,8 @@ export interface RawParameters {
   /** Path values as they appeared in the URL (still percent-encoded). */
   path: Record<string, string>;
   query: QueryMap;
-  /** The request itself: its headers are read only by operations that declare header parameters. */
-  request: IncomingMessage;
+  /** A request header by its lower-case name: read only by operations that declare header parameters. */
+  header(name: string): string | undefined;
   cookies: () => Map<string, string>;
 }
 
@@ -183,9 +182,8 @@ function reader(spec: ParameterSpec, shape: Shape, asArray: boolean, asObject: b
       };
     case 'header':
       return (raw) => {
-        const header = raw.request.headers[name.toLowerCase()];
-        if (header === undefined) return undefined;
-        const text = Array.isArray(header) ? header.join(',') : header;
+        const text = raw.header(name.toLowerCase());
+        if (text === undefined) return undefined;
         if (asArray || asObject) return fromString(text.split(',').map((p) => p.trim()).join(','), false);
         return fromString(text, false);
       };

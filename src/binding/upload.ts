@@ -2,7 +2,6 @@
 // as a Readable that specbind never buffers, read from the connection only as fast as the handler
 // consumes it, with a size limit of its own (past it: the stream errors with a 413 HttpError, which is
 // what the request is answered with unless the handler answers first).
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { HttpError } from '../errors';
 import type { Handler } from '../core/types';
@@ -66,7 +65,7 @@ export class UploadStream extends Readable {
   private readonly onAborted = () => this.destroy(Object.assign(new Error('the client aborted the upload'), { code: 'ECONNRESET' }));
 
   constructor(
-    private readonly request: IncomingMessage,
+    private readonly request: Readable,
     readonly limit: number,
   ) {
     super();
@@ -98,8 +97,8 @@ export class UploadStream extends Readable {
 }
 
 /** A Content-Length over the limit is refused before the handler runs. */
-export function declaredOverLimit(request: IncomingMessage, limit: number): HttpError | undefined {
-  const declared = Number(request.headers['content-length']);
+export function declaredOverLimit(contentLength: string | undefined, limit: number): HttpError | undefined {
+  const declared = Number(contentLength);
   if (Number.isFinite(declared) && declared > limit) return HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`, { headers: CLOSE });
   return undefined;
 }

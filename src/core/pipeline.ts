@@ -2,11 +2,11 @@
 // handler → reply → response validation. Speaks node's request in, a neutral response out.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { IncomingMessage } from 'node:http';
+import type { CoreRequest, NativeRequest } from '../http/request';
 import type { Logger } from 'pino';
 import { HttpError, type ViolationDetail } from '../errors';
 import { decodeForm, parseCookies, parseQuery, type QueryMap, type RawParameters } from '../binding/parameters';
-import { absentBody, type BodyPlan, type MediaPlan, matchMedia, parseBody, readBody, readBodyInto } from '../binding/body';
+import { absentBody, type BodyPlan, type MediaPlan, matchMedia, parseBody } from '../binding/body';
 import { forValidation, type MultipartLimits, parseMultipart, textWhereFileDeclared } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
 import { isReply, Reply } from '../replies/replies';
@@ -20,7 +20,6 @@ import { declaredOverLimit, UploadStream } from '../binding/upload';
 import { Readable } from 'node:stream';
 import type { HandlerContext, ResponseValidationMode } from './types';
 import type { RequestMetrics } from '../observability/metrics';
-import { rawHeader } from './raw-headers';
 
 export interface PipelineOptions {
   router: Router<PreparedOperation>;
@@ -36,7 +35,7 @@ export interface PipelineOptions {
   log: Logger;
   prepare: PrepareContext;
   /** Routes served beside the document's (docs, health); consulted only when the document has no match. */
-  builtins: (request: IncomingMessage, path: string) => Promise<OutgoingResponse | undefined>;
+  builtins: (method: string, path: string) => Promise<OutgoingResponse | undefined>;
   /** Observability hook-in (src/observability/metrics.ts): one observation per request. */
   metrics?: RequestMetrics;
   /** True while the server shuts down: responses then carry `Connection: close`. */
@@ -77,7 +76,7 @@ function nextRequestId(): string {
 
 /** One request on its way through: what its response needs when it is complete. */
 interface Exchange {
-  request: IncomingMessage;
+  request: CoreRequest;
   url: string;
   path: string;
   requestId: string;
@@ -101,13 +100,23 @@ class RequestContext implements HandlerContext {
   private logger?: Logger;
 
   constructor(
-    readonly request: IncomingMessage,
+    private readonly core: CoreRequest,
     readonly requestId: string,
     private readonly op: PreparedOperation,
     private readonly baseLog: Logger,
     private readonly exchange: Exchange,
     private readonly pipeline: PipelineOptions,
   ) {}
+
+  /** The adapter's own request: node's (or Express's), or a Fetch `Request`. */
+  get request(): NativeRequest {
+    return this.core.original;
+  }
+
+  /** A request header by name (any case), whatever the adapter. */
+  header(name: string): string | undefined {
+    return this.core.header(name.toLowerCase());
+  }
 
   get operation() {
     return this.op.info;
@@ -137,7 +146,7 @@ class RequestContext implements HandlerContext {
 
   /** The SSE `Last-Event-ID` a reconnecting EventSource sends: where its stream should resume. */
   get lastEventId(): string | undefined {
-    return rawHeader(this.request, 'last-event-id');
+    return this.core.header('last-event-id');
   }
 
   /** How a stream of items from this request's handler is checked and reported (render asks for it only for such a body). */
@@ -165,11 +174,15 @@ class RequestParts implements RawParameters {
   constructor(
     readonly path: Record<string, string>,
     readonly query: QueryMap,
-    readonly request: IncomingMessage,
+    private readonly request: CoreRequest,
   ) {}
 
+  header(name: string): string | undefined {
+    return this.request.header(name);
+  }
+
   cookies(): Map<string, string> {
-    return (this.parsedCookies ??= parseCookies(this.request.headers.cookie));
+    return (this.parsedCookies ??= parseCookies(this.request.header('cookie')));
   }
 }
 
@@ -185,30 +198,30 @@ export class Pipeline {
    * a promise chain up to the adapter when something had: each promise hop per request is measurable at
    * 50k req/s (bench/README.md).
    */
-  handle(request: IncomingMessage, responder: Responder): void {
+  handle(request: CoreRequest, responder: Responder): void {
     const logged = this.options.log.isLevelEnabled('info');
-    const url = originForm(request.url ?? '/');
+    const url = originForm(request.url);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q + 1);
-    const header = rawHeader(request, 'x-request-id');
+    const header = request.header('x-request-id');
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
     const exchange: Exchange = { request, url, path, requestId, operationId: undefined, started: logged || this.options.metrics ? performance.now() : 0, logged, responder };
     try {
-      if (request.httpVersionMinor === 1 && request.httpVersionMajor === 1 && rawHeader(request, 'host') === undefined) {
+      if (request.requiresHost && request.header('host') === undefined) {
         // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (the standalone server leaves this to us).
         const error = HttpError.of('validationFailed', 'header "Host" is required in HTTP/1.1', { errors: [{ in: 'header', name: 'Host', message: 'is required' }] });
         this.complete(exchange, plainProblem(problemBody(error, 400, path, false)));
         return;
       }
-      const routed = this.route(request.method ?? 'GET', path);
+      const routed = this.route(request.method, path);
       if (routed.kind === 'found') {
         exchange.operationId = routed.store.info.operationId;
         // Set only where there is one: a property added to every exchange costs a hidden-class change a request.
         if (routed.store.secretQuery) exchange.secretQuery = routed.store.secretQuery;
         this.run(routed.store, exchange, search, routed.params);
       } else {
-        this.options.builtins(request, path).then(
+        this.options.builtins(request.method, path).then(
           (builtin) => this.complete(exchange, builtin ?? this.routingProblem(routed, path)),
           (error) => this.complete(exchange, this.unexpected(error, exchange)),
         );
@@ -227,7 +240,7 @@ export class Pipeline {
   private complete(exchange: Exchange, response: OutgoingResponse): void {
     response.headers['x-request-id'] = exchange.requestId;
     // Answered before a streamed upload has all arrived: the rest is not read, so the connection closes (lingering).
-    if (this.options.draining?.() || (exchange.uploading && !exchange.request.complete)) response.headers.connection = 'close';
+    if (this.options.draining?.() || (exchange.uploading && !exchange.request.body.complete)) response.headers.connection = 'close';
     if (response.stream) {
       this.completeStream(exchange, response, response.stream);
       return;
@@ -338,7 +351,7 @@ export class Pipeline {
   private run(op: PreparedOperation, exchange: Exchange, search: string, pathParams: Record<string, string>): void {
     const { request, path } = exchange;
     const ctx = new RequestContext(request, exchange.requestId, op, this.options.log, exchange, this.options);
-    const accept = rawHeader(request, 'accept');
+    const accept = request.header('accept');
     let response: OutgoingResponse;
     try {
       const compiled = op.compiled ?? this.compileOnFirstUse(op);
@@ -422,11 +435,12 @@ export class Pipeline {
       });
       return;
     }
-    if (this.bodyParsedAlready(request)) {
-      withBody(this.bodyOf(request));
+    const parsed = request.body.parsed;
+    if (parsed) {
+      withBody(parsed.value);
       return;
     }
-    readBodyInto(request, this.options.bodyLimit, (error, bytes) => {
+    request.body.read(this.options.bodyLimit, (error, bytes) => {
       if (error) {
         this.conclude(op, ctx, exchange, accept, () => {
           throw error;
@@ -511,7 +525,7 @@ export class Pipeline {
   }
 
   /** Every declared parameter read, coerced and validated into `input`; violations go to `errors`. */
-  private bindParameters(compiled: CompiledOperation, request: IncomingMessage, search: string, pathParams: Record<string, string>, errors: ViolationDetail[]): Record<string, unknown> {
+  private bindParameters(compiled: CompiledOperation, request: CoreRequest, search: string, pathParams: Record<string, string>, errors: ViolationDetail[]): Record<string, unknown> {
     const input: Record<string, unknown> = {};
     if (compiled.parameters.length === 0 && !(this.options.rejectUnknownQuery && search)) return input;
     const raw = new RequestParts(pathParams, search ? parseQuery(search) : NO_QUERY, request);
@@ -533,10 +547,8 @@ export class Pipeline {
       let timer: NodeJS.Timeout | undefined;
       const arm = () => (timer = setTimeout(() => reject(HttpError.of('handlerTimeout', `${op.info.operationId} did not answer within ${limit} ms`)), limit));
       // A streamed upload still arriving is the handler's work, not a hang: the clock starts when it has arrived.
-      if (exchange.uploading && !exchange.request.complete) {
-        exchange.request.once('end', arm);
-        exchange.request.once('close', () => timer ?? arm());
-      } else arm();
+      if (exchange.uploading && !exchange.request.body.complete) exchange.request.body.onComplete(arm);
+      else arm();
       result.then(
         (value) => {
           clearTimeout(timer);
@@ -553,11 +565,12 @@ export class Pipeline {
   /** A `streamBody()` handler's `input.body`: the request's bytes as they arrive (a Content-Length over the limit is refused first). */
   private upload(op: PreparedOperation, exchange: Exchange): Readable {
     const { request } = exchange;
-    if (this.bodyParsedAlready(request)) return Readable.from([this.bodyOf(request) as Buffer]);
-    const over = declaredOverLimit(request, op.streamBody!.limit);
+    const parsed = request.body.parsed;
+    if (parsed) return Readable.from([parsed.value as Buffer]);
+    const over = declaredOverLimit(request.header('content-length'), op.streamBody!.limit);
     if (over) throw over;
     exchange.uploading = true;
-    return new UploadStream(request, op.streamBody!.limit);
+    return new UploadStream(request.body.stream(), op.streamBody!.limit);
   }
 
   /** Lazy mode: compile on the first request; a schema that cannot compile fails every request the same way, without retrying. */
@@ -574,10 +587,10 @@ export class Pipeline {
   }
 
   /** The declared media type the request's body is sent as; undefined when there is no body (a required one is an error). */
-  private bodyMedia(plan: BodyPlan, request: IncomingMessage, errors: ViolationDetail[]): MediaPlan | undefined {
-    const contentType = request.headers['content-type'];
-    const length = request.headers['content-length'];
-    const hasBody = (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+  private bodyMedia(plan: BodyPlan, request: CoreRequest, errors: ViolationDetail[]): MediaPlan | undefined {
+    const contentType = request.header('content-type');
+    const length = request.header('content-length');
+    const hasBody = (length !== undefined && length !== '0') || request.header('transfer-encoding') !== undefined;
     if (!hasBody && !contentType) {
       if (plan.required) errors.push({ in: 'body', pointer: '', message: 'is required' });
       return undefined;
@@ -589,16 +602,11 @@ export class Pipeline {
     return media;
   }
 
-  /** True when a body parser in front of a mounted app has read the body already. */
-  private bodyParsedAlready(request: IncomingMessage): boolean {
-    return request.readableEnded || (request as any)._body === true;
-  }
-
-  /** The body as the request holds it: bytes still to read, or what a body parser in front of a mounted app made of them. */
-  private bodyOf(request: IncomingMessage): unknown {
-    if (!this.bodyParsedAlready(request)) return readBody(request, this.options.bodyLimit);
-    const parsed = (request as any).body ?? Buffer.alloc(0);
-    return typeof parsed === 'string' ? Buffer.from(parsed) : parsed;
+  /** The body as the request holds it: bytes still to read (a promise), or what a body parser in front of a mounted app made of them. */
+  private bodyOf(request: CoreRequest): unknown {
+    const parsed = request.body.parsed;
+    if (parsed) return parsed.value;
+    return new Promise((resolve, reject) => request.body.read(this.options.bodyLimit, (error, bytes) => (error ? reject(error) : resolve(bytes))));
   }
 
   /** An optional body left out: its schema's default, when it gives one (README, "Semantics worth knowing"). */
@@ -630,8 +638,8 @@ export class Pipeline {
     input.body = hydrate ? hydrate(value) : value;
   }
 
-  private async bindMultipart(media: MediaPlan, request: IncomingMessage, input: Record<string, unknown>, errors: ViolationDetail[]): Promise<void> {
-    const value = await parseMultipart(request, media.shape, media.jsonFields, this.options.multipart);
+  private async bindMultipart(media: MediaPlan, request: CoreRequest, input: Record<string, unknown>, errors: ViolationDetail[]): Promise<void> {
+    const value = await parseMultipart(request.body.stream(), request.header('content-type'), media.shape, media.jsonFields, this.options.multipart);
     for (const name of textWhereFileDeclared(value, media.shape)) errors.push({ in: 'body', pointer: `/${name}`, message: 'must be a file (a part with a filename)' });
     const violations = media.validate?.(forValidation(value));
     if (violations) for (const v of violations) errors.push({ in: 'body', pointer: v.pointer, message: v.message });

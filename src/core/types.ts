@@ -1,5 +1,5 @@
 // The public shapes: server options, handlers and the context they receive.
-import type { IncomingMessage } from 'node:http';
+import type { NativeRequest } from '../http/request';
 import type { Logger } from 'pino';
 import type { ReplyOptions, Reply } from '../replies/replies';
 import type { MetricsOptions } from '../observability/metrics';
@@ -24,8 +24,14 @@ export type ReplyMethods = Record<string, { reply(body?: unknown, options?: Repl
 
 export interface HandlerContext {
   reply: ReplyMethods;
-  /** The raw request: node's IncomingMessage, or Express's request when mounted. */
-  request: IncomingMessage;
+  /**
+   * The adapter's own request: node's IncomingMessage (Express's request when mounted), or the Fetch
+   * API `Request` under `server.fetch` (Bun, Deno, Hono, edge runtimes). `ctx.header()` reads a header
+   * from either.
+   */
+  request: NativeRequest;
+  /** A request header by name (any case), whatever the adapter. */
+  header(name: string): string | undefined;
   operation: OperationInfo;
   log: Logger;
   /** What the security check(s) returned; undefined for public operations. */
@@ -49,7 +55,8 @@ export interface SecurityCheckInput {
   scopes: string[];
   /** The securitySchemes name. */
   scheme: string;
-  request: IncomingMessage;
+  /** The adapter's own request (as `ctx.request`). */
+  request: NativeRequest;
   operation: OperationInfo;
 }
 

@@ -36,7 +36,7 @@ const SEEDED_TRIES = 8;
  */
 export function mockHandler(document: unknown, spec: OperationSpec, options: MockOptions = {}): Handler {
   const mock = new MockResponder(document, spec, options);
-  return (_input, ctx) => mock.reply(ctx.request?.headers ?? {});
+  return (_input, ctx) => mock.reply({ prefer: ctx.header('prefer'), accept: ctx.header('accept') });
 }
 
 type Headers = Record<string, string | string[] | undefined>;

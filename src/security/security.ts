@@ -1,6 +1,6 @@
 // Security requirements per operation: OR of alternatives, AND within one; each scheme's credential read
 // from where its securityScheme says, and handed to the check registered under the scheme's name.
-import type { IncomingMessage } from 'node:http';
+import type { CoreRequest } from '../http/request';
 import { HttpError, type StartupProblem } from '../errors';
 import type { OperationInfo, SecurityCheck } from '../core/types';
 import type { OperationSpec } from '../spec/operations';
@@ -15,7 +15,7 @@ interface Credential {
 interface SchemeRequirement {
   name: string;
   scopes: string[];
-  read: (request: IncomingMessage, search: string) => Credential | undefined;
+  read: (request: CoreRequest, search: string) => Credential | undefined;
   check: SecurityCheck;
   /** For a 401: the `WWW-Authenticate` challenge of http-based schemes. */
   challenge?: string;
@@ -46,16 +46,16 @@ function exampleCheck(scheme: any): string {
   return '({ credential, scopes }) => principal | false';
 }
 
-export type SecurityGate = (request: IncomingMessage, search: string, operation: OperationInfo) => Promise<unknown>;
+export type SecurityGate = (request: CoreRequest, search: string, operation: OperationInfo) => Promise<unknown>;
 
-function bearer(request: IncomingMessage): Credential | undefined {
-  const header = request.headers.authorization;
+function bearer(request: CoreRequest): Credential | undefined {
+  const header = request.header('authorization');
   const match = header && /^Bearer\s+(.+)$/i.exec(header);
   return match ? { credential: match[1].trim() } : undefined;
 }
 
-function basic(request: IncomingMessage): Credential | undefined {
-  const header = request.headers.authorization;
+function basic(request: CoreRequest): Credential | undefined {
+  const header = request.header('authorization');
   const match = header && /^Basic\s+(.+)$/i.exec(header);
   if (!match) return undefined;
   const decoded = Buffer.from(match[1].trim(), 'base64').toString('utf8');
@@ -64,15 +64,14 @@ function basic(request: IncomingMessage): Credential | undefined {
   return { credential: decoded, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-function reader(scheme: any): ((request: IncomingMessage, search: string) => Credential | undefined) | undefined {
+function reader(scheme: any): ((request: CoreRequest, search: string) => Credential | undefined) | undefined {
   switch (scheme?.type) {
     case 'apiKey': {
       const name = String(scheme.name ?? '');
       if (scheme.in === 'header') {
         const header = name.toLowerCase();
         return (request) => {
-          const value = request.headers[header];
-          const text = Array.isArray(value) ? value[0] : value;
+          const text = request.header(header);
           return text ? { credential: text } : undefined;
         };
       }
@@ -85,7 +84,7 @@ function reader(scheme: any): ((request: IncomingMessage, search: string) => Cre
       }
       if (scheme.in === 'cookie') {
         return (request) => {
-          const text = parseCookies(request.headers.cookie).get(name);
+          const text = parseCookies(request.header('cookie')).get(name);
           return text ? { credential: text } : undefined;
         };
       }
@@ -120,26 +119,18 @@ export function grantedScopes(principal: unknown): Set<string> | undefined {
   return undefined;
 }
 
-/** True while the request's body has not fully arrived: answering without reading it must close the connection. */
-function bodyPending(request: IncomingMessage): boolean {
-  const length = request.headers['content-length'];
-  const hasBody = (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
-  if (!hasBody || request.complete) return false;
-  // Arrived but not yet marked complete (node marks it a moment later): all of it is in the buffer.
-  return !(length !== undefined && request.readableLength >= Number(length));
-}
 
 /**
  * A check's own HttpError is the answer. A bare 401 or 403 is treated as specbind's own security
  * error, so an operation that does not declare it still answers it (problem+json) instead of failing
  * strict response validation; a 401 gets the scheme's challenge.
  */
-function asSecurityError(error: HttpError, requirement: SchemeRequirement, request: IncomingMessage): HttpError {
+function asSecurityError(error: HttpError, requirement: SchemeRequirement, request: CoreRequest): HttpError {
   if (error.code === undefined && (error.status === 401 || error.status === 403)) error.code = error.status === 401 ? 'unauthorized' : 'forbidden';
   const headers: Record<string, string | string[]> = { ...error.options.headers };
   const named = new Set(Object.keys(headers).map((k) => k.toLowerCase()));
   if (error.status === 401 && requirement.challenge && !named.has('www-authenticate')) headers['www-authenticate'] = requirement.challenge;
-  if (bodyPending(request)) headers.connection = 'close';
+  if (request.body.pending) headers.connection = 'close';
   error.options.headers = headers;
   return error;
 }
@@ -220,7 +211,7 @@ export function planSecurity(
         presented = true;
         let principal: unknown;
         try {
-          principal = await requirement.check({ ...credential, scopes: requirement.scopes, scheme: requirement.name, request, operation });
+          principal = await requirement.check({ ...credential, scopes: requirement.scopes, scheme: requirement.name, request: request.original, operation });
         } catch (error) {
           if (error instanceof HttpError) throw asSecurityError(error, requirement, request);
           principal = false;
@@ -245,7 +236,7 @@ export function planSecurity(
       }
     }
     if (optional && rejected.size === 0) return undefined;
-    const headers: Record<string, string> = bodyPending(request) ? { connection: 'close' } : {};
+    const headers: Record<string, string> = request.body.pending ? { connection: 'close' } : {};
     if (lacking.length && !(optional && rejected.size)) {
       const challenges = lacking.filter((l) => l.requirement.challenge === 'Bearer').map((l) => `Bearer error="insufficient_scope", scope=${quoted(l.requirement.scopes.join(' '))}`);
       if (challenges.length) headers['www-authenticate'] = [...new Set(challenges)].join(', ');

@@ -625,7 +625,7 @@ describe('JSON Lines and json-seq', () => {
   });
 
   it('strict: an item that breaks the schema cuts the body off (no framing can say so), after the items before it; so does an item JSON cannot carry, in every mode', async () => {
-    const api = await serve({ lines: (_input, ctx) => (ctx.request.headers['x-case'] === 'map' ? [{ n: 1 }, { n: 2, f: new Map() }] : [{ n: 1 }, { n: 'two' }, { n: 3 }]) }, { responseValidation: 'strict' });
+    const api = await serve({ lines: (_input, ctx) => (ctx.header('x-case') === 'map' ? [{ n: 1 }, { n: 2, f: new Map() }] : [{ n: 1 }, { n: 'two' }, { n: 3 }]) }, { responseValidation: 'strict' });
     const off = await serve({ lines: () => [{ n: 1 }, { n: 2, f: new Map() }] }, { responseValidation: 'off' });
     try {
       for (const [url, headers] of [[api.url, {}], [api.url, { 'x-case': 'map' }], [off.url, {}]] as const) {
