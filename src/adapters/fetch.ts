@@ -37,6 +37,8 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   private arrived = false;
   private readonly waiting: Array<() => void> = [];
   private sent = false;
+  /** The whole answer has been handed over (a body that is not a stream): an abort now is no client leaving. */
+  private delivered = false;
 
   constructor(
     private readonly request: Request,
@@ -143,12 +145,16 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   send(response: OutgoingResponse): void {
     if (this.sent) return;
     this.sent = true;
+    if (!response.stream) this.delivered = true;
     this.resolve(toWebResponse(response, this.request.method === 'HEAD', this.request.signal));
   }
 
-  /** The client went away: the runtime aborts the request's signal. */
+  /**
+   * The client went away: the runtime aborts the request's signal. Deno (by default) also aborts it
+   * once a response has been delivered, which is no client leaving: ignored then.
+   */
   watch(listener: () => void): void {
-    this.request.signal.addEventListener('abort', listener, { once: true });
+    this.request.signal.addEventListener('abort', () => this.delivered || listener(), { once: true });
   }
 
   private finished(): void {
