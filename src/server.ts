@@ -23,6 +23,7 @@ import type { OutgoingResponse } from './core/respond';
 import { docsRoutes } from './docs/docs';
 import { type CoreHandler, nodeHandler } from './adapters/node';
 import { fetchHandler } from './adapters/fetch';
+import { type FastifyPlugin, fastifyPlugin } from './adapters/fastify';
 import { makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
 import { Metrics } from './observability/metrics';
@@ -45,6 +46,11 @@ export interface SpecbindServer {
    * `app.mount('/api', server.fetch)`, edge runtimes. Bound: pass it as it is.
    */
   readonly fetch: (request: Request) => Promise<Response>;
+  /**
+   * A fastify plugin serving the document's operations inside a fastify app:
+   * `app.register(server.fastify, { prefix: '/api' })`.
+   */
+  readonly fastify: FastifyPlugin;
   /** The prepared operations, in document order (for route tables and tooling). */
   readonly operations: ReadonlyArray<{ operationId: string; method: string; path: string; handlerSource?: string; tags: string[] }>;
   readonly document: unknown;
@@ -269,6 +275,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   const core: CoreHandler = (request, responder) => pipeline.handle(request, responder);
   const handler = nodeHandler(core);
   const fetch = fetchHandler(core);
+  const fastify = fastifyPlugin(core);
   let app: Express | undefined;
   // Shutdown (src/observability/lifecycle.ts): not ready, stop accepting, drain in-flight requests, onClose.
   const listeners = new Set<Server>();
@@ -292,6 +299,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     },
     handler,
     fetch,
+    fastify,
     operations: prepared.map((op) => ({ operationId: op.info.operationId, method: op.info.method, path: op.info.path, handlerSource: op.handlerSource, tags: op.info.tags })),
     document,
     log,

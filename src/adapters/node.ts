@@ -37,6 +37,8 @@ export class NodeExchange implements CoreRequest, RequestBody, Responder {
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    /** The URL the core routes, when a framework mounted the API under a prefix of its own (fastify). */
+    private readonly mountedUrl?: string,
   ) {}
 
   get method(): string {
@@ -44,7 +46,7 @@ export class NodeExchange implements CoreRequest, RequestBody, Responder {
   }
 
   get url(): string {
-    return this.req.url ?? '/';
+    return this.mountedUrl ?? this.req.url ?? '/';
   }
 
   get requiresHost(): boolean {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import express from 'express';
+import Fastify, { type FastifyPluginCallback } from 'fastify';
 import { createServer, type CreateServerOptions, type Handler, type SpecbindServer, streamBody } from '../../src';
 import { parseSse } from '../helpers/sse';
 
@@ -112,6 +113,16 @@ const ADAPTERS: Array<[string, () => Promise<Target>]> = [
     },
   ],
   ['Fetch (server.fetch)', async () => fetchBridge(await createServer(options))],
+  [
+    'fastify (app.register(server.fastify))',
+    async () => {
+      const server = await createServer(options);
+      const app = Fastify();
+      await app.register(server.fastify as unknown as FastifyPluginCallback);
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      return { url, close: () => app.close() };
+    },
+  ],
 ];
 
 describe.each(ADAPTERS)('%s', (_name, start) => {
@@ -206,5 +217,26 @@ describe.each(ADAPTERS)('%s', (_name, start) => {
   it('serves the document and its health endpoints', async () => {
     expect(((await (await call('/openapi.json')).json()) as { info: { title: string } }).info.title).toBe('adapter conformance');
     expect((await call('/healthz')).status).toBe(200);
+  });
+});
+
+describe('fastify: mounted under a prefix beside the app\'s own routes', () => {
+  it('serves the document under the prefix, leaves the app\'s routes and body parsing alone', async () => {
+    const server = await createServer(options);
+    const app = Fastify();
+    app.post('/own', async (request) => ({ parsedByFastify: request.body }));
+    await app.register(server.fastify as unknown as FastifyPluginCallback, { prefix: '/api' });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      expect(await (await fetch(`${url}/api/pets/7`)).json()).toEqual({ petId: 7, verbose: false, xTrace: null, session: null });
+      const created = await fetch(`${url}/api/pets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, name: 'Rex' }) });
+      expect(created.status).toBe(201);
+      expect((await fetch(`${url}/api/pets/7`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
+      expect(((await (await fetch(`${url}/api/openapi.json`)).json()) as { info: { title: string } }).info.title).toBe('adapter conformance');
+      expect(await (await fetch(`${url}/own`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' })).json()).toEqual({ parsedByFastify: { a: 1 } });
+      expect((await fetch(`${url}/pets/7`)).status).toBe(404);
+    } finally {
+      await app.close();
+    }
   });
 });
