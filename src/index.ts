@@ -1,6 +1,6 @@
 // specbind's public API.
 export { createServer, basePathOf } from './server';
-export type { SpecbindServer, Listening } from './server';
+export type { SpecbindServer, Listening, ListenOptions } from './server';
 export { bind } from './binding/models';
 export { streamBody } from './binding/upload';
 export type { StreamBodyOptions, StreamedInput } from './binding/upload';

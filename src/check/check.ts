@@ -10,7 +10,7 @@ import { loadSpec, type LoadedSpec } from '../spec/load';
 import { inspectOperations, type OperationSpec, type MediaTypeSpec } from '../spec/operations';
 import { pointer as toPointer, resolvePointer } from '../spec/pointer';
 import { SchemaCompiler } from '../validation/compiler';
-import { handlerMap } from '../handlers/resolve';
+import { loadHandlers } from '../handlers/resolve';
 import { STUB_MARKER } from '../handlers/stub';
 import type { Handler } from '../core/types';
 import { unshapeableAnswers } from '../core/own-answers';
@@ -55,7 +55,7 @@ export async function check(options: CheckOptions): Promise<Finding[]> {
       findings.push({ severity: 'error', code: 'missing-operation-id', file, pointer: op.pointer, operation: describe(op), message: 'has no operationId', fix: `add operationId (specbind would generate "${op.operationId}")` });
     }
   }
-  if (options.handlers !== undefined) findings.push(...handlerFindings(operations, options.handlers, file));
+  if (options.handlers !== undefined) findings.push(...(await handlerFindings(operations, options.handlers, file)));
   findings.push(...exampleFindings(loaded, operations));
   findings.push(...compileFindings(loaded, operations));
   findings.push(...dreddFindings(operations, file));
@@ -151,13 +151,13 @@ function withoutDynamicSchemaRefs(schema: object): object {
   );
 }
 
-function handlerFindings(operations: OperationSpec[], handlers: string | Record<string, Handler>, file: string | undefined): Finding[] {
+async function handlerFindings(operations: OperationSpec[], handlers: string | Record<string, Handler>, file: string | undefined): Promise<Finding[]> {
   if (typeof handlers === 'string' && !existsSync(handlers)) {
     return [{ severity: 'error', code: 'handlers-missing', file: handlers, message: 'the handlers directory does not exist', fix: 'run specbind init, or pass --handlers' }];
   }
-  let map: ReturnType<typeof handlerMap>;
+  let map: Awaited<ReturnType<typeof loadHandlers>>;
   try {
-    map = handlerMap(handlers);
+    map = await loadHandlers(handlers);
   } catch (error) {
     const problems = error instanceof StartupError ? error.problems : [];
     return problems.length ? problems.map((p) => fromProblem('error', p)) : [{ severity: 'error', code: 'handlers-unloadable', message: (error as Error).message }];

@@ -5,33 +5,15 @@
 // Deno.serve and server.fetch. Both load the document from a path and the handlers from a directory.
 // The runtimes come from the npm registry (the `bun` and `deno` packages), cached outside the repo.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { runtimes } from '../helpers/runtimes';
 import { parseSse } from '../helpers/sse';
 
 const ROOT = path.join(__dirname, '../..');
-const CACHE = process.env.SPECBIND_RUNTIMES_DIR ?? path.join(homedir(), '.cache/specbind/runtimes');
-const VERSIONS = { bun: '1.4.5', deno: '2.9.6' };
 const BUILD = path.join(ROOT, 'node_modules/.cache/specbind-runtimes-build');
 const KEY = 'runtime-test-key';
-
-/** The runtimes' binaries, installed from the npm registry into CACHE on first use. */
-function runtimes(): { bun: string; deno: string } {
-  const bin = (name: string) => path.join(CACHE, 'node_modules/.bin', name);
-  const installed = (name: 'bun' | 'deno') => {
-    try {
-      return execFileSync(bin(name), ['--version'], { encoding: 'utf8' }).includes(VERSIONS[name]);
-    } catch {
-      return false;
-    }
-  };
-  if (!installed('bun') || !installed('deno')) {
-    mkdirSync(CACHE, { recursive: true });
-    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', CACHE, `bun@${VERSIONS.bun}`, `deno@${VERSIONS.deno}`], { stdio: 'ignore' });
-  }
-  return { bun: bin('bun'), deno: bin('deno') };
-}
 
 interface Running {
   url: string;
@@ -132,4 +114,42 @@ describe.each(VARIANTS)('%s', (_name, start) => {
   it('runs where it says', () => {
     expect(server.runtime).toMatch(/^(bun|deno) \d/);
   });
+});
+
+/**
+ * What test/fixtures/module-formats answers under a runtime that runs TypeScript itself: every module
+ * kind loads and its handler answers, ES modules after their top-level await. (Which format the
+ * fixture's handlers report is Node's business: Bun defines `require` inside ES modules too.)
+ */
+function loadedEverywhere(paths: string[]): Record<string, unknown> {
+  return Object.fromEntries(paths.map((p) => [p, { status: 200, body: /mjs|mts/.test(p) ? { format: expect.any(String), awaited: true } : { format: expect.any(String) } }]));
+}
+
+describe('handler modules of every kind (.mjs, .js, .cjs, .ts, .mts, .cts) from a directory', () => {
+  const FORMATS = path.join(ROOT, 'test/fixtures/module-formats');
+  const ALL = ['/mjs', '/js', '/cjs', '/ts', '/mts', '/cts'];
+
+  it('load under Bun, in a "type": "module" package and in a CommonJS one', () => {
+    const out = execFileSync(runtimes().bun, ['test/handlers/serve-module-formats.ts', path.join(FORMATS, 'openapi.yaml'), path.join(FORMATS, 'module'), path.join(FORMATS, 'commonjs')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(out)).toEqual({ module: loadedEverywhere(ALL), commonjs: loadedEverywhere(ALL) });
+  }, 70_000);
+
+  it('load under Deno; a .cts handler must be written as CommonJS (`exports.x =`): Deno does not turn `export` into CommonJS, and says so at startup', () => {
+    // The fixture with its .cts handlers rewritten as CommonJS, which Deno loads; the original as a control.
+    const copy = mkdtempSync(path.join(tmpdir(), 'specbind-deno-formats-'));
+    try {
+      cpSync(FORMATS, copy, { recursive: true });
+      for (const dir of ['module', 'commonjs']) writeFileSync(path.join(copy, dir, 'via-cts.cts'), "exports.viaCts = () => ({ format: 'commonjs' });\n");
+      const dirs = [path.join(copy, 'module'), path.join(copy, 'commonjs'), path.join(FORMATS, 'module')];
+      const out = execFileSync(runtimes().deno, ['run', '--allow-all', 'test/runtimes/deno-formats.mjs', path.join(FORMATS, 'openapi.yaml'), ...dirs], {
+        cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SPECBIND_BUILD: BUILD },
+      });
+      const answers = JSON.parse(out.trim().split('\n').pop()!);
+      expect(answers[dirs[0]]).toEqual(loadedEverywhere(ALL));
+      expect(answers[dirs[1]]).toEqual(loadedEverywhere(ALL));
+      expect(answers[dirs[2]]).toEqual({ startupError: expect.stringMatching(/Cannot load handler module .*via-cts\.cts: .*export/), problems: [] });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 70_000);
 });
