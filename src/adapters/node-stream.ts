@@ -165,6 +165,9 @@ function cutOff(res: ServerResponse): void {
     res.destroy();
     return;
   }
+  // Node 24 holds a chunked response's writes of this tick in the response itself (it corks the
+  // response, not the socket, until the next tick): hand them to the socket first, or they are lost.
+  for (let corked = res.writableCorked; corked > 0; corked--) res.uncork();
   socket.end();
   // A client that stops reading does not get to hold the socket.
   setTimeout(() => socket.destroy(), 5_000).unref();

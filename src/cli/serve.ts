@@ -1,6 +1,7 @@
 // `specbind serve`: load the document and handlers, listen, drain on SIGTERM.
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StartupError } from '../errors';
@@ -23,7 +24,9 @@ Options (flags win over environment variables, which win over the config file):
   --mock       answer operations that have no handler from the document's examples
   --not-implemented  answer operations that have no handler with 501
   --tags       serve only operations with one of these tags (the others answer 404)
-  --workers    run N processes on one port; a worker that dies is replaced (env SPECBIND_WORKERS)
+  --workers    run N processes on one port; a worker that dies is replaced (env SPECBIND_WORKERS).
+               Each worker listens itself (SO_REUSEPORT, Node >= 22.12 on Linux) where it can, else
+               node:cluster's primary hands connections out; SPECBIND_REUSE_PORT=0 forces the latter
   --log-level  env LOG_LEVEL (default info)   --response-validation  env RESPONSE_VALIDATION (strict)
   --compile    lazy (default: each operation on its first request) or eager (all at startup) (env SPECBIND_COMPILE)
   --verbose    print stack traces of startup errors
@@ -100,7 +103,7 @@ export async function serve(argv: string[]): Promise<void> {
     return;
   }
   const { options, port, host, workers } = resolveServeOptions(values, loadConfig(values.config));
-  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, shutdownTimeoutOf(options.shutdownTimeout));
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, shutdownTimeoutOf(options.shutdownTimeout), await workersListen(port, host));
 
   const tty = process.stderr.isTTY && !cluster.isWorker;
   const server = await createServer({
@@ -110,7 +113,9 @@ export async function serve(argv: string[]): Promise<void> {
   });
   // A promise a handler left unhandled must not take the whole server down with it.
   process.on('unhandledRejection', (reason) => server.log.error({ err: reason }, 'unhandled promise rejection (left by a handler)'));
-  const listening = await server.listen(port, host);
+  // A --workers worker binds the port itself when its supervisor says so (see workersListen).
+  const reusePort = cluster.isWorker && process.env.SPECBIND_REUSE_PORT === '1';
+  const listening = await server.listen(port, host, { reusePort });
   // Operations are served under the document's base path (servers[0].url): `/v2/pets`, not `/pets`.
   const basePath = basePathOf(server.document);
   const apiUrl = listening.url + basePath;
@@ -173,23 +178,68 @@ function routeTable(operations: ReadonlyArray<{ method: string; path: string; op
 }
 
 /**
- * `--workers N`: N processes share the port (node:cluster); a worker that dies is replaced, unless
- * workers keep dying at startup (then the supervisor gives up rather than spin).
- *
- * node:cluster's default round-robin (the primary accepts, then hands each connection to a worker)
- * keeps connections evenly spread, which the OS-balanced alternative (SCHED_NONE) does not on Linux.
- * Its cost, measured in test/cli/workers-kill.test.ts: a connection handed over the instant a worker
- * is killed is never answered nor closed (node keeps it in the primary), so clients need a timeout.
- * Connections the dead worker held are reset; the surviving workers' are untouched.
+ * How `--workers` share one port. `reusePort`: each worker binds it itself with SO_REUSEPORT (Node >=
+ * 22.12 or 23.1, on Linux) and the kernel spreads new connections among the workers' listeners; a
+ * worker that dies takes only its own listener and connections with it. `round-robin`: node:cluster's
+ * default, the primary accepts every connection and hands it to a worker over IPC; a connection handed
+ * over the instant a worker is killed is never answered nor closed (node keeps it in the primary), so
+ * clients need a timeout (test/cli/workers-kill.test.ts measures both).
  */
-function superviseWorkers(count: number, shutdownTimeout: number): void {
+export type WorkersListen = 'reusePort' | 'round-robin';
+
+/**
+ * `reusePort` where it works, else `round-robin`. Found by trying, not by version: two listeners with
+ * reusePort on one ephemeral port of `host`. Node 20 ignores the option (the second bind fails,
+ * EADDRINUSE), and so does a platform without it (ENOTSUP). Not for port 0 (each worker would get a
+ * port of its own), nor with SPECBIND_REUSE_PORT=0. Checks first that nothing holds the port: with
+ * SO_REUSEPORT a second `serve --workers` on the same port would share it with the first instead of
+ * failing.
+ */
+export async function workersListen(port: number, host: string): Promise<WorkersListen> {
+  if (port === 0 || process.env.SPECBIND_REUSE_PORT === '0') return 'round-robin';
+  const bind = (options: { port: number; host: string; reusePort?: boolean }) =>
+    new Promise<NetServer>((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once('error', reject);
+      probe.listen(options, () => resolve(probe));
+    });
+  const close = (probe: NetServer | undefined) => new Promise<void>((resolve) => (probe ? probe.close(() => resolve()) : resolve()));
+  try {
+    await close(await bind({ port, host }));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartupError(`port ${port} on ${host} is in use`);
+    return 'round-robin'; // the workers report it, as without --workers
+  }
+  let first: NetServer | undefined;
+  let second: NetServer | undefined;
+  try {
+    first = await bind({ port: 0, host, reusePort: true });
+    second = await bind({ port: (first.address() as { port: number }).port, host, reusePort: true });
+    return 'reusePort';
+  } catch {
+    return 'round-robin';
+  } finally {
+    await Promise.all([close(first), close(second)]);
+  }
+}
+
+/**
+ * `--workers N`: N processes share the port (`listen`, above); a worker that dies is replaced, unless
+ * workers keep dying at startup (then the supervisor gives up rather than spin).
+ */
+function superviseWorkers(count: number, shutdownTimeout: number, listen: WorkersListen): void {
   let stopping = false;
   let quickDeaths = 0;
   const startedAt = new Map<number, number>();
   const fork = () => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ SPECBIND_REUSE_PORT: listen === 'reusePort' ? '1' : '0' });
     startedAt.set(worker.id, Date.now());
   };
+  process.stderr.write(
+    listen === 'reusePort'
+      ? `specbind: ${count} workers, each listening on the port itself (SO_REUSEPORT: the kernel spreads connections)\n`
+      : `specbind: ${count} workers, connections handed out round-robin by the primary (node:cluster)\n`,
+  );
   for (let i = 0; i < count; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);

@@ -1,6 +1,7 @@
 // The GC histogram of the process metrics: left out by default, added with `gcDuration: true`. Its own
 // file: process metrics are per process, and jest gives each file a fresh module registry, so no server
 // of another test has turned it on here.
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { start } from '../helpers/server';
 
 const SPEC = {
@@ -10,13 +11,29 @@ const SPEC = {
 };
 
 /**
- * Short-lived garbage for several scavenges, then a pause: node reports collections to observers on a
- * later turn. The objects escape into a ring, so an optimizing compiler cannot leave them unallocated.
+ * Short-lived garbage until V8 has run a scavenge (seen by an observer of this test's own), then a
+ * pause: node reports collections to observers on a later turn. The objects escape into a ring, so an
+ * optimizing compiler cannot leave them unallocated. A fixed amount is not enough: Node 24's V8 grows
+ * the young generation to 64 MiB a semi-space in a process that has been busy (a jest worker after
+ * other files), and 400,000 small objects then fit in it without a scavenge.
  */
 async function collectGarbage(): Promise<void> {
-  const ring: unknown[] = new Array(1024);
-  for (let i = 0; i < 400_000; i++) ring[i & 1023] = { i, text: `${i}` };
-  expect(ring).toHaveLength(1024);
+  let scavenges = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    const ring: unknown[] = new Array(1024);
+    for (let round = 0; round < 100 && scavenges === 0; round++) {
+      for (let i = 0; i < 400_000; i++) ring[i & 1023] = { i, text: `${i}` };
+      expect(ring).toHaveLength(1024);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(scavenges).toBeGreaterThan(0);
+  } finally {
+    observer.disconnect();
+  }
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 

@@ -1,6 +1,15 @@
 // Streams are never buffered whole: a 1 GiB download and a 1 GiB streamed upload each raise the
-// server's resident memory by less than 64 MiB. The server runs in its own process (its RSS is read
-// from /proc while the bytes flow); the file is sparse, so the test costs disk nothing.
+// server's resident memory by less than 64 MiB (96 MiB on Node 24 and later). The server runs
+// in its own process (its RSS is read from /proc while the bytes flow); the file is sparse, so the test
+// costs disk nothing.
+//
+// Why two bounds: what the peak holds is garbage, the 64 KiB buffers already sent, which V8 frees only
+// when it collects. Node 24's V8 lets more of that ArrayBuffer garbage pile up before it collects it:
+// on the download, process.memoryUsage().arrayBuffers peaks at 69-73 MiB (Node 20: 32-35 MiB), and a
+// forced gc() right after brings it back to 2 MiB, so nothing is retained; the RSS peak is +65-72 MiB
+// (Node 20 and 22: +33 MiB). Raw node:http piping the same file, in a process with a heap as large,
+// does the same (+67 MiB on Node 24, +42 MiB on Node 20). A body buffered whole would be +1024 MiB
+// under either bound.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -8,7 +17,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 const GiB = 1024 ** 3;
-const LIMIT = 64 * 1024 * 1024;
+const LIMIT = (Number(process.versions.node.split('.')[0]) >= 24 ? 96 : 64) * 1024 * 1024;
+const LIMIT_MIB = LIMIT / 2 ** 20;
 const dir = mkdtempSync(path.join(tmpdir(), 'specbind-memory-'));
 const FILE = path.join(dir, 'one-gib.bin');
 let server: ChildProcess;
@@ -84,7 +94,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('a 1 GiB download raises the server RSS by less than 64 MiB', async () => {
+it(`a 1 GiB download raises the server RSS by less than ${LIMIT_MIB} MiB`, async () => {
   const before = rss(server.pid!);
   const { peak, bytes } = await peakDuring(download);
   expect(bytes).toBe(GiB);
@@ -92,7 +102,7 @@ it('a 1 GiB download raises the server RSS by less than 64 MiB', async () => {
   expect(peak - before).toBeLessThan(LIMIT);
 }, 120_000);
 
-it('a 1 GiB streamed upload raises the server RSS by less than 64 MiB', async () => {
+it(`a 1 GiB streamed upload raises the server RSS by less than ${LIMIT_MIB} MiB`, async () => {
   const before = rss(server.pid!);
   const { peak, bytes } = await peakDuring(() => upload(GiB));
   expect(bytes).toBe(GiB);
