@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import express from 'express';
-import Fastify, { type FastifyPluginCallback } from 'fastify';
-import { createServer, type CreateServerOptions, type Handler, type SpecbindServer, streamBody } from '../../src';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { createServer, type CreateServerOptions, type Handler, streamBody } from '../../src';
 import { parseSse } from '../helpers/sse';
 
 const SPEC = path.join(__dirname, '../fixtures/conformance/openapi.yaml');
@@ -69,7 +70,7 @@ function closing(server: Server): Promise<void> {
  * when the client goes away), the web Response is written back. It carries `server.fetch` under this
  * Node; test/runtimes/ runs it under Bun.serve and Deno.serve.
  */
-async function fetchBridge(server: SpecbindServer): Promise<Target> {
+async function fetchBridge(fetchHandler: (request: Request) => Response | Promise<Response>, prefix = ''): Promise<Target> {
   const bridge = createHttpServer(async (req, res) => {
     const aborter = new AbortController();
     res.on('close', () => res.writableFinished || aborter.abort());
@@ -77,12 +78,12 @@ async function fetchBridge(server: SpecbindServer): Promise<Target> {
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
     const withBody = req.method !== 'GET' && req.method !== 'HEAD';
     const request = new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body: withBody ? (Readable.toWeb(req) as ReadableStream) : undefined, signal: aborter.signal, duplex: 'half' } as RequestInit);
-    const response = await server.fetch(request);
+    const response = await fetchHandler(request);
     res.writeHead(response.status, [...response.headers].flat());
     if (response.body) Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).on('error', () => res.destroy()).pipe(res);
     else res.end();
   });
-  return { url: await listening(bridge), close: () => closing(bridge) };
+  return { url: (await listening(bridge)) + prefix, close: () => closing(bridge) };
 }
 
 const ADAPTERS: Array<[string, () => Promise<Target>]> = [
@@ -112,13 +113,23 @@ const ADAPTERS: Array<[string, () => Promise<Target>]> = [
       return { url: await listening(http), close: () => closing(http) };
     },
   ],
-  ['Fetch (server.fetch)', async () => fetchBridge(await createServer(options))],
+  ['Fetch (server.fetch)', async () => fetchBridge((await createServer(options)).fetch)],
+  [
+    "Hono (app.mount('/api', server.fetch))",
+    async () => {
+      const server = await createServer(options);
+      const app = new Hono();
+      app.get('/own', (c) => c.text('hono'));
+      app.mount('/api', server.fetch);
+      return fetchBridge(app.fetch, '/api');
+    },
+  ],
   [
     'fastify (app.register(server.fastify))',
     async () => {
       const server = await createServer(options);
       const app = Fastify();
-      await app.register(server.fastify as unknown as FastifyPluginCallback);
+      await app.register(server.fastify);
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       return { url, close: () => app.close() };
     },
@@ -225,7 +236,7 @@ describe('fastify: mounted under a prefix beside the app\'s own routes', () => {
     const server = await createServer(options);
     const app = Fastify();
     app.post('/own', async (request) => ({ parsedByFastify: request.body }));
-    await app.register(server.fastify as unknown as FastifyPluginCallback, { prefix: '/api' });
+    await app.register(server.fastify, { prefix: '/api' });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       expect(await (await fetch(`${url}/api/pets/7`)).json()).toEqual({ petId: 7, verbose: false, xTrace: null, session: null });
@@ -237,6 +248,26 @@ describe('fastify: mounted under a prefix beside the app\'s own routes', () => {
       expect((await fetch(`${url}/pets/7`)).status).toBe(404);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe("Hono: app.mount('/api', server.fetch) beside the app's own routes", () => {
+  it('serves the document under the mount path, and leaves the app\'s routes to Hono', async () => {
+    const server = await createServer(options);
+    const app = new Hono();
+    app.post('/own', async (c) => c.json({ parsedByHono: await c.req.json() }));
+    app.mount('/api', server.fetch);
+    const target = await fetchBridge(app.fetch);
+    try {
+      expect(await (await fetch(`${target.url}/api/pets/7`)).json()).toEqual({ petId: 7, verbose: false, xTrace: null, session: null });
+      expect((await fetch(`${target.url}/api/pets/7`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
+      expect(((await (await fetch(`${target.url}/api/openapi.json`)).json()) as { info: { title: string } }).info.title).toBe('adapter conformance');
+      expect(await (await fetch(`${target.url}/own`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' })).json()).toEqual({ parsedByHono: { a: 1 } });
+      // Outside the mount path Hono answers, not specbind.
+      expect((await fetch(`${target.url}/pets/7`)).status).toBe(404);
+    } finally {
+      await target.close();
     }
   });
 });
