@@ -107,3 +107,16 @@ export function formatStartupProblem(p: StartupProblem): string {
   const head = where.length ? `${where.join(' ')}: ` : '';
   return `${head}${p.message}${p.fix ? ` — ${p.fix}` : ''}`;
 }
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** An RFC 9457 problem details body, as specbind writes its own errors (unless the document declares another shape). */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: ViolationDetail[];
+  [extension: string]: unknown;
+}

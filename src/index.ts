@@ -8,16 +8,14 @@ export { notImplemented } from './handlers/stub';
 export type { BindOptions } from './binding/models';
 export { HttpError, StartupError, PROBLEMS } from './errors';
 export type { ViolationDetail, StartupProblem, ProblemCode } from './errors';
-export { Reply } from './replies/replies';
+export { Reply } from './contract/reply';
+export type { CreateServerOptions, ResponseValidationMode, MissingHandlers } from './core/types';
+export type { ReplyOptions } from './contract/reply';
 export type {
-  CreateServerOptions,
   Handler,
   HandlerContext,
   ModelClass,
   OperationInfo,
-  ReplyOptions,
-  ResponseValidationMode,
-  MissingHandlers,
   SecurityCheck,
   SecurityCheckInput,
   OperationTypes,
@@ -28,6 +26,6 @@ export type {
   TypedReplyMethod,
   TypedReplyMethods,
   TypedResult,
-} from './core/types';
+} from './contract/handler';
 export type { UploadedFile } from './binding/multipart';
 export type { MetricsOptions } from './observability/metrics';

@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { CoreHandler } from './node';
 import type { Responder } from '../core/pipeline';
-import type { OutgoingResponse, ResponseStream, StreamOutcome } from '../core/respond';
+import type { OutgoingResponse, ResponseStream, StreamOutcome } from '../http/response';
 import { HttpError } from '../errors';
 import type { CoreRequest, RequestBody } from '../http/request';
 import { isNodeReadable } from '../replies/bodies';

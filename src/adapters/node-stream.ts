@@ -4,7 +4,7 @@
 import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import type { OutgoingResponse, ResponseStream, StreamOutcome } from '../core/respond';
+import type { OutgoingResponse, ResponseStream, StreamOutcome } from '../http/response';
 import { describeValue, isNodeReadable } from '../replies/bodies';
 import { closeSource } from '../replies/streams';
 

@@ -5,7 +5,7 @@ import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Responder } from '../core/pipeline';
-import type { OutgoingResponse } from '../core/respond';
+import type { OutgoingResponse } from '../http/response';
 import { rawHeader } from '../core/raw-headers';
 import { HttpError } from '../errors';
 import { CLOSE } from '../binding/body';

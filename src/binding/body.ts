@@ -1,7 +1,7 @@
 // Request bodies: the declared media type picked by Content-Type, the bytes read within a limit,
 // parsed by kind (JSON, form, text, binary) and validated against that media type's schema.
 import { HttpError } from '../errors';
-import type { MediaTypeSpec, RequestBodySpec } from '../spec/operations';
+import type { MediaTypeSpec, RequestBodySpec } from '../document/operations';
 import type { Validator } from '../validation/compiler';
 import { essence, mediaMatches } from '../replies/media';
 import { decodeForm, parseQuery } from './parameters';

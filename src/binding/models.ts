@@ -1,8 +1,8 @@
 // Domain objects: a validated JSON body (or any nested part that `$ref`s a mapped schema) turned into
 // instances of the user's classes, and `bind()` building an instance from parameters instead.
-import type { Handler, HandlerContext, ModelClass } from '../core/types';
-import { camelCase } from '../spec/names';
-import { resolvePointer } from '../spec/pointer';
+import type { Handler, HandlerContext, ModelClass } from '../contract/handler';
+import { camelCase } from '../document/names';
+import { resolvePointer } from '../document/pointer';
 import { setOwn } from './safe';
 
 export type Hydrator = (json: unknown) => unknown;

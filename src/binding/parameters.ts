@@ -1,7 +1,7 @@
 // Reading each declared parameter from the request by its location and OpenAPI `style`/`explode`,
 // coercing it to its schema's types and validating it. The plan is built once per operation.
 import type { ViolationDetail } from '../errors';
-import type { ParameterSpec } from '../spec/operations';
+import type { ParameterSpec } from '../document/operations';
 import type { Validator } from '../validation/compiler';
 import { coerceDeep, coerceScalar, isShape, type Shape, ShapeReader } from './shape';
 import { setOwn } from './safe';

@@ -1,6 +1,6 @@
 // What a schema says about the *shape* of a value, which is all that string coercion needs:
 // the candidate types in order, and the shapes of array items and object properties.
-import { resolvePointer } from '../spec/pointer';
+import { resolvePointer } from '../document/pointer';
 import { setOwn } from './safe';
 
 export interface Shape {

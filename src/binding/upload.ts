@@ -4,7 +4,7 @@
 // what the request is answered with unless the handler answers first).
 import { Readable } from 'node:stream';
 import { HttpError } from '../errors';
-import type { Handler } from '../core/types';
+import type { Handler } from '../contract/handler';
 import { CLOSE } from './body';
 
 export interface StreamBodyOptions {

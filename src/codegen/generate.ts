@@ -1,10 +1,10 @@
 // One TypeScript module of types for a document: every component schema, and per operation its
 // `input` (parameters under their camelCased keys, `body`), its `replies` (reply name → body type) and
 // its `success` (what a plain return value must be). Handlers are typed through `Handlers['opId']`.
-import type { Dialect, OpenApiDocument } from '../spec/load';
-import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../spec/operations';
+import type { Dialect, OpenApiDocument } from '../document/load';
+import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../document/operations';
 import { essence, framingOf, isJsonMediaType, isTextMediaType, type Framing } from '../replies/media';
-import { resolvePointer, unescapeToken } from '../spec/pointer';
+import { resolvePointer, unescapeToken } from '../document/pointer';
 import { atom, docComment, type Expr, type Mode, NEVER, propertyKey, SchemaPrinter, union, UNKNOWN } from './printer';
 
 /** A model class the generated module imports (as a type) to type bodies that `$ref` its schema. */

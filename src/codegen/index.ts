@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { StartupError } from '../errors';
-import type { ModelClass } from '../core/types';
-import { loadSpec } from '../spec/load';
-import { collectOperations } from '../spec/operations';
+import type { ModelClass } from '../contract/handler';
+import { loadSpec } from '../document/load';
+import { collectOperations } from '../document/operations';
 import { printTypes, type ModelImport } from './generate';
 
 export { printTypes, MODULE_NAMES, type ModelImport, type PrintTypesOptions } from './generate';

@@ -12,8 +12,8 @@
 // one; otherwise the simpler name is used. The rules mirror the runtime: Ajv's `useDefaults` fills
 // defaults through properties, items, allOf and `$ref` but not inside oneOf/anyOf; the model hydrator
 // builds instances through properties, (single-schema) items, allOf and `$ref`.
-import type { Dialect } from '../spec/load';
-import { resolvePointer, unescapeToken } from '../spec/pointer';
+import type { Dialect } from '../document/load';
+import { resolvePointer, unescapeToken } from '../document/pointer';
 
 export type Mode = 'response' | 'request' | 'input' | 'multipart';
 

@@ -3,14 +3,15 @@
 // status (exact status, then `4XX`/`5XX`, then `default`), so that a client generated from the
 // document can read its errors. problem+json is sent only where nothing is declared, or where no
 // body can be made to fit the declaration (those operations are named at startup and by `check`).
-import { HttpError, type ProblemCode } from '../errors';
+import { HttpError, PROBLEM_JSON, type ProblemBody, type ProblemCode } from '../errors';
 import { essence, isJsonMediaType, negotiate, parseAccept } from '../replies/media';
 import { shapeProblem } from '../replies/error-shape';
-import { Reply } from '../replies/replies';
-import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../spec/operations';
-import { resolvePointer } from '../spec/pointer';
+import { Reply } from '../contract/reply';
+import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../document/operations';
+import { resolvePointer } from '../document/pointer';
 import type { PreparedOperation } from './prepare';
-import { type OutgoingResponse, PROBLEM_JSON, plainProblem, type ProblemBody, problemBody, render } from './respond';
+import { plainProblem, problemBody, render } from './respond';
+import type { OutgoingResponse } from '../http/response';
 
 /** What shaping needs beside the operation: the document its schemas live in, and the request's id. */
 export interface OwnAnswerContext {

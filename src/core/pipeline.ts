@@ -4,21 +4,23 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CoreRequest, NativeRequest } from '../http/request';
 import type { Logger } from 'pino';
-import { HttpError, type ViolationDetail } from '../errors';
+import { HttpError, PROBLEM_JSON, type ViolationDetail } from '../errors';
 import { decodeForm, parseCookies, parseQuery, type QueryMap, type RawParameters } from '../binding/parameters';
 import { absentBody, type BodyPlan, type MediaPlan, matchMedia, parseBody } from '../binding/body';
 import { forValidation, type MultipartLimits, parseMultipart, textWhereFileDeclared } from '../binding/multipart';
 import { essence, negotiate, parseAccept } from '../replies/media';
-import { isReply, Reply } from '../replies/replies';
+import { isReply, Reply } from '../contract/reply';
 import type { RouteMatch, Router } from '../router/router';
 import { type CompiledOperation, compileOperation, type PrepareContext, type PreparedOperation } from './prepare';
 import { ownAnswer } from './own-answers';
-import { conditionName, errorReply, type OutgoingResponse, PROBLEM_JSON, plainProblem, problemBody, render, type ResponseStream, type StreamOutcome, type StreamingContext, successReply } from './respond';
+import { conditionName, errorReply, plainProblem, problemBody, render, type StreamingContext, successReply } from './respond';
+import type { OutgoingResponse, ResponseStream, StreamOutcome } from '../http/response';
 import { closeSource, discardBody, fileLength } from '../replies/streams';
 import { isNodeReadable } from '../replies/bodies';
 import { declaredOverLimit, UploadStream } from '../binding/upload';
 import { Readable } from 'node:stream';
-import type { HandlerContext, ResponseValidationMode } from './types';
+import type { HandlerContext } from '../contract/handler';
+import type { ResponseValidationMode } from './types';
 import type { RequestMetrics } from '../observability/metrics';
 
 export interface PipelineOptions {

@@ -6,8 +6,8 @@ import { planParameter, type ParameterPlan } from '../binding/parameters';
 import { planBody, type BodyPlan, type MediaPlan } from '../binding/body';
 import { BINDING, bind, type Binding, type Hydrator, HydratorCompiler } from '../binding/models';
 import { ShapeReader } from '../binding/shape';
-import { checkParameters, completeOperation, type OperationHead, type OperationSpec, type ResponseSpec } from '../spec/operations';
-import type { OpenApiDocument } from '../spec/load';
+import { checkParameters, completeOperation, type OperationHead, type OperationSpec, type ResponseSpec } from '../document/operations';
+import type { OpenApiDocument } from '../document/load';
 import { ReplyTable } from '../replies/replies';
 import { streamBodyOptions } from '../binding/upload';
 import { essence } from '../replies/media';
@@ -17,9 +17,9 @@ import type { BodyCheck, HeaderCheck, ItemCheck, ResponseChecks } from './respon
 import { headerReader } from '../replies/headers';
 import { framingOf } from '../replies/media';
 import { compileSerializer, type Serialize } from '../replies/serializer';
-import { resolvePointer } from '../spec/pointer';
-import { invalidDefaults } from '../spec/defaults';
-import type { Handler, ModelClass, OperationInfo, SecurityCheck } from './types';
+import { resolvePointer } from '../document/pointer';
+import { invalidDefaults } from '../document/defaults';
+import type { Handler, ModelClass, OperationInfo, SecurityCheck } from '../contract/handler';
 
 export interface PreparedOperation {
   spec: OperationSpec;

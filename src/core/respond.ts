@@ -3,65 +3,19 @@
 import { Buffer } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
-import { HttpError, PROBLEMS, problemType, type ViolationDetail } from '../errors';
-import type { ResponseSpec } from '../spec/operations';
+import { HttpError, PROBLEM_JSON, PROBLEMS, problemType, type ProblemBody, type ViolationDetail } from '../errors';
+import type { OutgoingResponse, ResponseStream, StreamOutcome } from '../http/response';
+import type { ResponseSpec } from '../document/operations';
 import { essence, type Framing, framingOf, isJsonMediaType, isTextMediaType, mediaMatches, negotiate, parseAccept } from '../replies/media';
-import { Reply, type ReplyOptions, type ReplyTable, statusOf } from '../replies/replies';
+import { Reply, type ReplyOptions } from '../contract/reply';
+import { type ReplyTable, statusOf } from '../replies/replies';
 import { asBytes, describeValue, isItemSequence, isPlainJson, isStreamSource, notJson, type WebReadable } from '../replies/bodies';
 import { headerText } from '../replies/headers';
 import { ItemStream, SSE_HEARTBEAT, type SequenceOptions } from '../replies/sequential';
 import { byteSource } from '../replies/streams';
 import type { Validator } from '../validation/compiler';
 
-/** The neutral response every adapter writes. */
-export interface OutgoingResponse {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body?: string | Buffer;
-  /** A body written over time instead of `body`. */
-  stream?: ResponseStream;
-}
 
-/**
- * A streamed body, pulled by the adapter as fast as the client reads it (backpressure). The adapter
- * closes the source when the client goes away (a Node stream destroyed, an iterator's `return()`), and
- * ends the response so that the client can tell it is incomplete when the source fails.
- */
-export interface ResponseStream {
-  /** A Node stream (piped), or an iterator of chunks (text is written as UTF-8). */
-  source: Readable | AsyncIterator<Uint8Array | string>;
-  /** The byte length when it is known before the first byte (sent as Content-Length; else chunked). */
-  length?: number;
-  /** Written after `ms` without a write, so that proxies keep an idle stream open (SSE comments). */
-  heartbeat?: { ms: number; chunk: string };
-  /** A stream of items that may end between two items without harm (SSE: the client reconnects); ended so at shutdown. */
-  resumable?: boolean;
-  /** Told once how the stream ended (the pipeline logs and counts it). */
-  ended?: (outcome: StreamOutcome) => void;
-  /** Set by the adapter while it pulls: ends the stream now, cleanly (shutdown of a resumable stream). */
-  stop?: () => void;
-  /** The pipeline has looked for a file's length already. */
-  measured?: boolean;
-}
-
-export type StreamOutcome =
-  | { kind: 'complete'; bytes: number }
-  /** The client went away (or the server shut down) before the end. */
-  | { kind: 'closed'; bytes: number }
-  /** The source failed (or gave something that is not bytes): the response was cut off. */
-  | { kind: 'failed'; bytes: number; error: unknown };
-
-export const PROBLEM_JSON = 'application/problem+json';
-
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  errors?: ViolationDetail[];
-  [extension: string]: unknown;
-}
 
 /**
  * The error condition a declared response stands for: its component or x-name name (`noBuildInfo`),

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
-import type { OutgoingResponse } from '../core/respond';
+import type { OutgoingResponse } from '../http/response';
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css',

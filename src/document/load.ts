@@ -56,7 +56,7 @@ function parseFile(file: string): { parsed: unknown; text: string } {
   }
   try {
     // JSON.parse is several times faster than the YAML parser on large JSON documents, and faster
-    // still on one-byte text (src/spec/json-text.ts).
+    // still on one-byte text (src/document/json-text.ts).
     if (file.endsWith('.json')) {
       const json = jsonText(bytes);
       return { parsed: parseJsonText(json, bytes), text: json };

@@ -1,13 +1,14 @@
 // Handlers for operations that have none: a 501 naming the operation, or a mock reply built from the
 // document: its examples where they validate, else a value sampled from the schema that validates.
 import { HttpError } from '../errors';
-import type { Handler } from '../core/types';
-import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../spec/operations';
+import type { Handler } from '../contract/handler';
+import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../document/operations';
 import { mediaExamples, Sampler } from '../mock/sample';
 import { seeded } from '../mock/random';
 import { essence, framingOf, isJsonMediaType, negotiate, parseAccept } from '../replies/media';
-import { Reply, statusOf } from '../replies/replies';
-import { resolvePointer } from '../spec/pointer';
+import { Reply } from '../contract/reply';
+import { statusOf } from '../replies/replies';
+import { resolvePointer } from '../document/pointer';
 import type { SchemaCompiler } from '../validation/compiler';
 
 export function notImplementedHandler(spec: OperationSpec): Handler {

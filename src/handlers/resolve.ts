@@ -4,8 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StartupError, type StartupProblem } from '../errors';
-import type { Handler } from '../core/types';
-import type { OperationHead } from '../spec/operations';
+import type { Handler } from '../contract/handler';
+import type { OperationHead } from '../document/operations';
 
 export interface ResolvedHandler {
   handler: Handler;

@@ -3,9 +3,9 @@
 // touched: a module that exists gets the new stubs appended, so re-running adds only what is new.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadSpec } from '../spec/load';
-import { collectOperations, type OperationSpec } from '../spec/operations';
-import { camelCase } from '../spec/names';
+import { loadSpec } from '../document/load';
+import { collectOperations, type OperationSpec } from '../document/operations';
+import { camelCase } from '../document/names';
 import { DEFAULT_TYPES_FILE, importSpecifier, writeTypes } from '../codegen';
 
 export interface InitOptions {

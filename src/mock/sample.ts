@@ -4,8 +4,8 @@
 // context (discriminators set), `readOnly`/`writeOnly` left out by direction, 3.0 `nullable` and 3.1
 // type arrays. Canonical without a PRNG (first enum value, first branch, minimal sizes); varied, but
 // reproducible, with a seeded one.
-import { escapeToken, resolvePointer } from '../spec/pointer';
-import type { MediaTypeSpec } from '../spec/operations';
+import { escapeToken, resolvePointer } from '../document/pointer';
+import type { MediaTypeSpec } from '../document/operations';
 import { hash32, type Random, seeded } from './random';
 import { patternTester, stringMatching } from './regex';
 

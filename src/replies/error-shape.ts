@@ -7,10 +7,10 @@
 // `anyOf` split into whole alternatives, each member's role found by its name); a request only fills
 // values from its problem and validates the result once.
 import { STATUS_CODES } from 'node:http';
-import type { ProblemBody } from '../core/respond';
+import type { ProblemBody } from '../errors';
 import type { ViolationDetail } from '../errors';
 import { discriminatorValue, Sampler } from '../mock/sample';
-import { resolvePointer } from '../spec/pointer';
+import { resolvePointer } from '../document/pointer';
 import { patternEngine } from '../validation/compiler';
 import { essence, isJsonMediaType } from './media';
 

@@ -1,31 +1,7 @@
 // Named replies: every declared response of an operation reachable as `ctx.reply.<name>()` or
 // `throw new HttpError(status | name)`, resolved to its response declaration once at startup.
-import type { ResponseSpec } from '../spec/operations';
-
-export interface ReplyOptions {
-  headers?: Record<string, string | string[] | number>;
-  /** The status for a range or `default` response (`4XX`, `default`); ignored for a fixed status. */
-  status?: number;
-  /** The media type to send when the response declares several. */
-  contentType?: string;
-}
-
-/** The options of a Reply made without any (shared: a Reply's options are never changed in place). */
-const NO_OPTIONS: ReplyOptions = Object.freeze({});
-
-/** What a handler returns (or what `ctx.reply.<name>()` records) to send a declared response. */
-export class Reply {
-  constructor(
-    readonly response: ResponseSpec,
-    readonly status: number,
-    readonly body: unknown,
-    readonly options: ReplyOptions = NO_OPTIONS,
-  ) {}
-}
-
-export function isReply(value: unknown): value is Reply {
-  return value instanceof Reply;
-}
+import type { ResponseSpec } from '../document/operations';
+import { Reply, type ReplyOptions } from '../contract/reply';
 
 /** The status a response key stands for: '404' → 404, '4XX' → 400, 'default' → the given fallback. */
 export function statusOf(key: string, fallback: number): number {

@@ -9,7 +9,7 @@
 // order of an object's members: the schema's properties first, in the schema's order, then the others
 // in the value's order.
 import type buildSerializer from 'fast-json-stringify';
-import { resolvePointer } from '../spec/pointer';
+import { resolvePointer } from '../document/pointer';
 
 /** fast-json-stringify, loaded on the first compile: a server that never compiles one (validation off) does not carry it. */
 let build: typeof buildSerializer | undefined;

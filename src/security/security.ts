@@ -2,8 +2,8 @@
 // from where its securityScheme says, and handed to the check registered under the scheme's name.
 import type { CoreRequest } from '../http/request';
 import { HttpError, type StartupProblem } from '../errors';
-import type { OperationInfo, SecurityCheck } from '../core/types';
-import type { OperationSpec } from '../spec/operations';
+import type { OperationInfo, SecurityCheck } from '../contract/handler';
+import type { OperationSpec } from '../document/operations';
 import { parseCookies, parseQuery, decodeForm } from '../binding/parameters';
 
 interface Credential {

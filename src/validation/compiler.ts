@@ -6,9 +6,9 @@ import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import isSafeRegex from 'safe-regex2';
-import type { Dialect } from '../spec/load';
+import type { Dialect } from '../document/load';
 import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, LazyDocument, transformDocument, type Direction } from './transform';
-import { STOP, walkMembers } from '../spec/walk';
+import { STOP, walkMembers } from '../document/walk';
 
 export interface Violation {
   /** JSON pointer into the validated value ('' for the value itself). */

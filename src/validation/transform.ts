@@ -1,9 +1,9 @@
 // Turns a document's schemas into what Ajv validates, once at startup, for one direction:
 // OpenAPI 3.0 keywords become JSON Schema (`nullable`, boolean `exclusiveMinimum`), and
 // `readOnly` properties are dropped from `required` and forbidden in requests (`writeOnly` in responses).
-import type { Dialect } from '../spec/load';
-import { escapeToken, resolvePointer, unescapeToken } from '../spec/pointer';
-import { SKIP, walkMembers } from '../spec/walk';
+import type { Dialect } from '../document/load';
+import { escapeToken, resolvePointer, unescapeToken } from '../document/pointer';
+import { SKIP, walkMembers } from '../document/walk';
 
 export type Direction = 'request' | 'response';
 

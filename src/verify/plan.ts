@@ -3,8 +3,8 @@
 // credentials from --header, else placeholders for the first security alternative. Negative ones break
 // exactly one rule each (a wrong type, a missing required parameter or body property, malformed JSON,
 // an undeclared content type, an oversized body), each checked against the document to really be invalid.
-import type { MediaTypeSpec, OperationSpec, ParameterSpec } from '../spec/operations';
-import { resolvePointer } from '../spec/pointer';
+import type { MediaTypeSpec, OperationSpec, ParameterSpec } from '../document/operations';
+import { resolvePointer } from '../document/pointer';
 import type { SchemaCompiler } from '../validation/compiler';
 import { mediaExamples, Sampler } from '../mock/sample';
 import { hash32, type Random, seeded } from '../mock/random';

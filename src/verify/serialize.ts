@@ -1,7 +1,7 @@
 // Parameters and bodies on the wire, as OpenAPI says: path/query/header/cookie values by `style` and
 // `explode` (simple, label, matrix, form, spaceDelimited, pipeDelimited, deepObject), bodies by media
 // type (JSON, form-urlencoded with per-property `encoding`, multipart/form-data, text, bytes).
-import type { MediaTypeSpec, ParameterSpec } from '../spec/operations';
+import type { MediaTypeSpec, ParameterSpec } from '../document/operations';
 
 export interface WireParameters {
   /** Path template values, already encoded. */

@@ -2,8 +2,8 @@
 // Positive requests must get a declared status, a declared content type and a body valid by the
 // response schema (and its required headers); negative requests must get a 4xx — never a 5xx, never a
 // hang. The report is a table per operation and `N passed, M failed` (requests), reproducible by seed.
-import { loadSpec } from '../spec/load';
-import { collectOperations, type OperationSpec, type ResponseSpec } from '../spec/operations';
+import { loadSpec } from '../document/load';
+import { collectOperations, type OperationSpec, type ResponseSpec } from '../document/operations';
 import { SchemaCompiler } from '../validation/compiler';
 import { createClient, type Exchange } from './http';
 import { Planner, type PlannedRequest } from './plan';

@@ -2,8 +2,8 @@
 // process) share: the server's URL and API key, the original document and its operations, the view
 // dredd parses, the store switch, and the schema check every response goes through.
 import { framingOf } from '../../src/replies/media';
-import type { OpenApiDocument } from '../../src/spec/load';
-import type { OperationSpec, ResponseSpec } from '../../src/spec/operations';
+import type { OpenApiDocument } from '../../src/document/load';
+import type { OperationSpec, ResponseSpec } from '../../src/document/operations';
 import type { SchemaCompiler } from '../../src/validation/compiler';
 import type { DreddView } from './dredd-view';
 import type { Fault } from './fault-store';

@@ -7,7 +7,7 @@
 //   media type"), and it cannot make a multipart boundary. The hooks build them from the document's
 //   example: `name=fred`, or a real multipart body whose Content-Type names its boundary.
 import { randomBytes } from 'node:crypto';
-import type { OperationSpec } from '../../src/spec/operations';
+import type { OperationSpec } from '../../src/document/operations';
 import type { ContractContext } from './context';
 import type { DroppedQueryParameter } from './dredd-view';
 

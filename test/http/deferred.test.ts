@@ -3,7 +3,7 @@
 // other operation; a broken one answers 500 naming its problem, and eager mode still refuses to start.
 import { createServer, StartupError, type Handler } from '../../src';
 import { DEFER_AT_OPERATIONS } from '../../src/server';
-import { inspectOperations } from '../../src/spec/operations';
+import { inspectOperations } from '../../src/document/operations';
 import { start } from '../helpers/server';
 
 /** `count` operations `GET /items{i}/{id}` (`getItem{i}`), each answering `{ id, i }`; `broken` spoils two of them. */

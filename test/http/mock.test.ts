@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Sampler } from '../../src/mock/sample';
 import { seeded } from '../../src/mock/random';
 import { stringMatching } from '../../src/mock/regex';
-import { loadSpec } from '../../src/spec/load';
+import { loadSpec } from '../../src/document/load';
 import { SchemaCompiler } from '../../src/validation/compiler';
 import { verify, formatReport } from '../../src/verify/verify';
 import { SPECS, start, type Started } from '../helpers/server';

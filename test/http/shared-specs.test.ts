@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { basePathOf, createServer, StartupError, type SpecbindServer } from '../../src';
-import { resolvePointer } from '../../src/spec/pointer';
+import { resolvePointer } from '../../src/document/pointer';
 import { SPECS } from '../helpers/server';
 import { ALL, KINDS, MULTI_FILE_ROOTS, OPENAPI, SWAGGER } from '../helpers/specs';
 

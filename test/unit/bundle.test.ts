@@ -1,8 +1,8 @@
-// src/spec/bundle.ts runs json-schema-ref-parser's bundling with a map instead of a scan: its output
+// src/document/bundle.ts runs json-schema-ref-parser's bundling with a map instead of a scan: its output
 // must be the library's, byte for byte, and its errors the same.
 import * as path from 'node:path';
 import { bundle } from '@apidevtools/json-schema-ref-parser';
-import { bundleDocument } from '../../src/spec/bundle';
+import { bundleDocument } from '../../src/document/bundle';
 import { SPECS } from '../helpers/server';
 import { MULTI_FILE_ROOTS } from '../helpers/specs';
 

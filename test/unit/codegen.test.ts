@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { generateTypes, importSpecifier, printTypes, resolveModelImports, runtimeModuleFor, SchemaPrinter, type Mode } from '../../src/codegen';
-import { collectOperations } from '../../src/spec/operations';
+import { collectOperations } from '../../src/document/operations';
 import { Person } from '../../handlers/_app/models';
 import { check, compile, describeDiagnostic, diagnosticsOf, ROOT } from '../types/compile';
 

@@ -3,11 +3,12 @@
 // small inline schemas for the edges (unsatisfiable schemas, escaping, bounds, choices, media types).
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { problemBody, type ProblemBody } from '../../src/core/respond';
+import { problemBody } from '../../src/core/respond';
+import type { ProblemBody } from '../../src/errors';
 import { HttpError, type ViolationDetail } from '../../src/errors';
 import { shapeProblem, type ShapeContext, type Shaped } from '../../src/replies/error-shape';
-import { loadSpec, type Dialect } from '../../src/spec/load';
-import { resolvePointer } from '../../src/spec/pointer';
+import { loadSpec, type Dialect } from '../../src/document/load';
+import { resolvePointer } from '../../src/document/pointer';
 import { SchemaCompiler, type Validator } from '../../src/validation/compiler';
 import { SPECS } from '../helpers/server';
 

@@ -1,7 +1,7 @@
 // Documents are parsed from one-byte text with non-ASCII characters escaped: the same values as the
 // UTF-8 text gives, whatever the characters and wherever the chunks break.
 import fc from 'fast-check';
-import { jsonText, parseJsonText } from '../../src/spec/json-text';
+import { jsonText, parseJsonText } from '../../src/document/json-text';
 
 const utf8 = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 

@@ -1,7 +1,7 @@
 // The validation copy of a document is built on demand (src/validation/transform.ts LazyDocument):
 // what a compiled pointer reaches, each schema root transformed exactly as the whole-document transform does.
 import * as path from 'node:path';
-import { loadSpec } from '../../src/spec/load';
+import { loadSpec } from '../../src/document/load';
 import { SchemaCompiler } from '../../src/validation/compiler';
 import { LazyDocument, transformDocument } from '../../src/validation/transform';
 import { SPECS } from '../helpers/server';

@@ -1,4 +1,4 @@
-import { camelCase, generatedOperationId, statusName, componentName } from '../../src/spec/names';
+import { camelCase, generatedOperationId, statusName, componentName } from '../../src/document/names';
 
 describe('names derived from the document', () => {
   it.each([

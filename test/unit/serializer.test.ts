@@ -3,7 +3,7 @@
 // on real documents' response schemas with sampled values.
 import * as path from 'node:path';
 import { compileSerializer, serializerSchema } from '../../src/replies/serializer';
-import { loadSpec } from '../../src/spec/load';
+import { loadSpec } from '../../src/document/load';
 import { SchemaCompiler } from '../../src/validation/compiler';
 import { Sampler } from '../../src/mock/sample';
 import { seeded } from '../../src/mock/random';

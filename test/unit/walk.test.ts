@@ -1,5 +1,5 @@
 // The document walk behind "any external $ref?", "any $id?" and "which $refs does this schema reach?".
-import { SKIP, STOP, walkMembers } from '../../src/spec/walk';
+import { SKIP, STOP, walkMembers } from '../../src/document/walk';
 
 describe('walkMembers', () => {
   const document = { a: { $ref: '#/x', list: [{ $ref: 'other.yaml#/y' }, 3, null] }, example: { $ref: 'not a reference' } };
