@@ -193,6 +193,8 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     dialect,
     (message) => log.debug({ ajv: message }, 'schema compiler'),
     (message) => log.warn({ pattern: message }, 'risky pattern'),
+    // Eager mode proves every schema compilable before traffic; lazy mode compiles what data reaches.
+    { lazyRefs: !eager },
   );
   const context: PrepareContext = {
     document,

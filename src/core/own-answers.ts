@@ -9,13 +9,13 @@ import { shapeProblem } from '../replies/error-shape';
 import { Reply } from '../contract/reply';
 import type { MediaTypeSpec, OperationSpec, ResponseSpec } from '../document/operations';
 import { resolvePointer } from '../document/pointer';
-import type { PreparedOperation } from './prepare';
+import { type PrepareContext, type PreparedOperation, responseChecksOf } from './prepare';
 import { plainProblem, problemBody, render } from './respond';
 import type { OutgoingResponse } from '../http/response';
 
 /** What shaping needs beside the operation: the document its schemas live in, and the request's id. */
 export interface OwnAnswerContext {
-  document: unknown;
+  prepare: PrepareContext;
   requestId?: string;
 }
 
@@ -31,11 +31,12 @@ export function ownAnswer(
   context: OwnAnswerContext,
   response: ResponseSpec | undefined = op.replies.forStatus(problem.status),
 ): OutgoingResponse {
-  const checks = op.compiled?.checks;
-  if (!response || !checks) return plainProblem(problem, headers);
+  if (!response) return plainProblem(problem, headers);
+  // Not the operation's compilation: a 401 refused before it was compiled needs the response checks only.
+  const checks = op.compiled?.checks ?? responseChecksOf(op, context.prepare);
   if (response.content.length === 0) return { status: problem.status, headers: { ...headers } };
   for (const media of candidates(response, accept)) {
-    const shaped = shapeProblem(problem, { mediaType: media.mediaType, schema: media.schema }, { document: context.document, validate: checks.body(response, media.mediaType)?.validate, requestId: context.requestId });
+    const shaped = shapeProblem(problem, { mediaType: media.mediaType, schema: media.schema }, { document: context.prepare.document, validate: checks.body(response, media.mediaType)?.validate, requestId: context.requestId });
     if (!shaped) continue;
     const reply = new Reply(response, problem.status, shaped.kind === 'json' ? shaped.value : shaped.text, { headers, status: problem.status, contentType: media.mediaType });
     // Held to the whole declaration (required headers too), as a handler's reply would be.

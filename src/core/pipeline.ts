@@ -356,14 +356,16 @@ export class Pipeline {
     const accept = request.header('accept');
     let response: OutgoingResponse;
     try {
-      const compiled = op.compiled ?? this.compileOnFirstUse(op);
+      if (op.complete) this.completeOnFirstUse(op);
       if (accept && op.produces.length && !negotiate(op.produces, parseAccept(accept))) {
         throw HttpError.of('notAcceptable', `this operation produces ${[...new Set(op.produces)].join(', ')}`);
       }
       if (op.security) {
-        void this.runAsync(op, compiled, ctx, exchange, search, pathParams, accept);
+        // Compiled after the check: a request refused with a 401 or 403 compiles nothing of the operation.
+        void this.runAsync(op, op.compiled, ctx, exchange, search, pathParams, accept);
         return;
       }
+      const compiled = op.compiled ?? this.compileOnFirstUse(op);
       if (compiled.body) {
         this.runWithBody(op, compiled, ctx, exchange, search, pathParams, accept);
         return;
@@ -477,7 +479,8 @@ export class Pipeline {
    */
   private async runAsync(
     op: PreparedOperation,
-    compiled: CompiledOperation,
+    /** Undefined when the operation is compiled here (lazy mode, after its security check). */
+    compiled: CompiledOperation | undefined,
     ctx: RequestContext,
     exchange: Exchange,
     search: string,
@@ -490,6 +493,7 @@ export class Pipeline {
       try {
         // Security first: an unauthenticated client cannot make the server read its body.
         if (op.security) ctx.principal = await op.security(request, search, op.info);
+        compiled ??= op.compiled ?? this.compileOnFirstUse(op);
         const errors: ViolationDetail[] = [];
         const input = this.bindParameters(compiled, request, search, pathParams, errors);
         const media = compiled.body && this.bodyMedia(compiled.body, request, errors);
@@ -581,11 +585,29 @@ export class Pipeline {
       try {
         return compileOperation(op, this.options.prepare);
       } catch (error) {
-        this.options.log.error({ err: error, operationId: op.info.operationId }, 'operation cannot be compiled');
-        op.compileError = HttpError.of('internalError', `${op.info.operationId} cannot be served: ${(error as Error).message}`);
+        this.refuse(op, error);
       }
     }
     throw op.compileError;
+  }
+
+  /**
+   * A deferred operation's parts of the document read on first use (its responses, for Accept),
+   * without compiling its schemas: those wait until the request passed its security check. One that
+   * cannot be read fails this request, and every later one once past its security check (compileOnFirstUse).
+   */
+  private completeOnFirstUse(op: PreparedOperation): void {
+    try {
+      op.complete?.();
+    } catch (error) {
+      this.refuse(op, error);
+      throw op.compileError;
+    }
+  }
+
+  private refuse(op: PreparedOperation, error: unknown): void {
+    this.options.log.error({ err: error, operationId: op.info.operationId }, 'operation cannot be compiled');
+    op.compileError = HttpError.of('internalError', `${op.info.operationId} cannot be served: ${(error as Error).message}`);
   }
 
   /** The declared media type the request's body is sent as; undefined when there is no body (a required one is an error). */
@@ -721,7 +743,7 @@ export class Pipeline {
       return this.contractViolation(op, ctx, [`status ${status} is not declared`], path, accept);
     }
     // Thrown without a body: the problem, in the declaration's shape.
-    if (error.options.body === undefined) return ownAnswer(op, problem, stringHeaders(error), accept, { document: this.options.prepare.document, requestId: ctx.requestId }, reply.response);
+    if (error.options.body === undefined) return ownAnswer(op, problem, stringHeaders(error), accept, { prepare: this.options.prepare, requestId: ctx.requestId }, reply.response);
     return this.deliver(op, ctx, reply, path, accept);
   }
 
@@ -729,7 +751,7 @@ export class Pipeline {
   private own(op: PreparedOperation, ctx: RequestContext, error: HttpError, path: string, accept: string | undefined): OutgoingResponse {
     const status = error.status ?? 500;
     const problem = problemBody(error, status, path, this.options.production, conditionName(op.replies.forStatus(status)));
-    return ownAnswer(op, problem, stringHeaders(error), accept, { document: this.options.prepare.document, requestId: ctx.requestId });
+    return ownAnswer(op, problem, stringHeaders(error), accept, { prepare: this.options.prepare, requestId: ctx.requestId });
   }
 }
 

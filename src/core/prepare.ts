@@ -35,6 +35,8 @@ export interface PreparedOperation {
   compiled?: CompiledOperation;
   /** Lazy mode: why the operation could not be compiled (every request answers 500 with it). */
   compileError?: import('../errors').HttpError;
+  /** The checks of its responses (responseChecksOf), made when it first answers or is compiled. */
+  checks?: ResponseChecks;
   /** A deferred operation (see `deferOperation`): completes its spec and the fields above on first use. */
   complete?: () => void;
   /** Set by `streamBody()`: a binary request body reaches the handler as a stream, within this limit. */
@@ -178,20 +180,14 @@ function withBindingResolved(handler: Handler, spec: OperationSpec): Handler {
  * Response validators are compiled per response when it is first sent, or all now with `allResponses`
  * (eager mode): one shared error response can reach most of a large document (Stripe's `error`).
  */
+/** How many bodies of a response JSON.stringify writes before its compiled serializer is made (see bodyCheck). */
+export const SERIALIZE_AFTER_SENDS = 32;
+
 export function compileOperation(op: PreparedOperation, context: PrepareContext, allResponses = false): CompiledOperation {
   if (op.compiled) return op.compiled;
   op.complete?.();
   const { spec } = op;
-  const where = { method: spec.method, path: spec.path, operationId: spec.operationId };
-  const validator = (direction: 'request' | 'response', pointer: string): Validator => {
-    try {
-      return context.compiler.validator(direction, pointer);
-    } catch (error) {
-      throw new StartupError(`Cannot compile a schema of ${spec.method.toUpperCase()} ${spec.path} (${spec.operationId})`, [
-        { ...where, pointer, message: (error as Error).message, fix: 'correct the schema' },
-      ]);
-    }
-  };
+  const validator = schemaValidator(spec, context);
   const parameters = spec.parameters.map((p) => planParameter(p, context.shapes, p.schemaPointer ? validator('request', p.schemaPointer) : undefined));
   const body = spec.requestBody ? planBody(spec.requestBody, context.shapes, (pointer) => validator('request', pointer)) : undefined;
   const hydrators = new Map<MediaPlan, Hydrator>();
@@ -201,6 +197,35 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
       if (hydrate) hydrators.set(media, hydrate);
     });
   }
+  const checks = responseChecksOf(op, context, allResponses);
+  op.compiled = { parameters, query: queryKeys(spec, context), body, hydrators, checks };
+  return op.compiled;
+}
+
+/** The operation's validator for a schema pointer; one that does not compile is a StartupError naming the operation. */
+function schemaValidator(spec: OperationSpec, context: PrepareContext): (direction: 'request' | 'response', pointer: string) => Validator {
+  const where = { method: spec.method, path: spec.path, operationId: spec.operationId };
+  return (direction, pointer) => {
+    try {
+      return context.compiler.validator(direction, pointer);
+    } catch (error) {
+      throw new StartupError(`Cannot compile a schema of ${spec.method.toUpperCase()} ${spec.path} (${spec.operationId})`, [
+        { ...where, pointer, message: (error as Error).message, fix: 'correct the schema' },
+      ]);
+    }
+  };
+}
+
+/**
+ * The checks of what the operation sends (bodies, headers, sequence items), each response's compiled
+ * when it is first sent (all at once with `allResponses`). Made once an operation, apart from the
+ * request side: an answer refused before the operation is compiled (a 401) is checked with them too.
+ */
+export function responseChecksOf(op: PreparedOperation, context: PrepareContext, allResponses = false): ResponseChecks {
+  if (op.checks) return op.checks;
+  op.complete?.();
+  const { spec } = op;
+  const validator = schemaValidator(spec, context);
   // Looked up per response: by declaration, then by media type as declared (or its essence) or header name.
   const bodyChecks = new Map<ResponseSpec, Map<string, BodyCheck | undefined>>();
   const headerChecks = new Map<ResponseSpec, Map<string, HeaderCheck | undefined>>();
@@ -217,10 +242,14 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
   };
   const bodyCheck = (pointer: string): BodyCheck => {
     const validate = responseValidator(pointer);
-    // JSON.stringify writes the first valid body; the serializer is compiled just after it is sent, in
-    // eager mode too: most responses of a large document are never sent, and a compile (0.1 ms to a
-    // few, more on cold code) inside the first request made GitHub's 13.9 ms first request 16.3 ms.
+    // JSON.stringify writes the first bodies; the serializer is compiled just after the
+    // SERIALIZE_AFTER_SENDS-th is sent, in eager mode too. Most responses of a large document are sent
+    // rarely or never, and a compile is not free: 0.1 ms to a few for most schemas, but 22 ms for
+    // Stripe's error body (its schema reaches most of the document), which blocked the event loop
+    // under the next request (bench/README.md, "The first request"). A response sent that often is
+    // one worth compiling for.
     let serializer: Serialize | null | undefined;
+    let sends = 0;
     const compile = () => {
       if (context.stopping?.()) return;
       serializer = compileSerializer(resolvePointer(context.document, pointer), context.document, (error) => context.log.debug({ err: error, pointer }, 'response serializer not compiled: JSON.stringify instead')) ?? null;
@@ -237,7 +266,7 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
             serializer = null;
           }
         }
-        if (serializer === undefined) {
+        if (serializer === undefined && ++sends >= SERIALIZE_AFTER_SENDS) {
           serializer = null;
           setImmediate(compile);
         }
@@ -299,8 +328,8 @@ export function compileOperation(op: PreparedOperation, context: PrepareContext,
       return items.get(mediaType) ?? items.get(essence(mediaType));
     },
   };
-  op.compiled = { parameters, query: queryKeys(spec, context), body, hydrators, checks };
-  return op.compiled;
+  op.checks = checks;
+  return checks;
 }
 
 function queryKeys(spec: OperationSpec, context: PrepareContext): QueryKeys {

@@ -7,7 +7,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import isSafeRegex from 'safe-regex2';
 import type { Dialect } from '../document/load';
-import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, LazyDocument, transformDocument, type Direction } from './transform';
+import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, LAZY_REF_KEYWORD, LazyDocument, transformDocument, type Direction } from './transform';
 import { STOP, walkMembers } from '../document/walk';
 
 export interface Violation {
@@ -62,10 +62,34 @@ export function patternEngine(warn: (message: string) => void): { (pattern: stri
 
 /** Keywords that name a schema from anywhere in its document (Ajv finds them by walking it all). */
 const ID_KEYWORDS = new Set(['$id', '$anchor', '$dynamicAnchor', '$recursiveAnchor']);
+/**
+ * 2020-12 keywords whose result depends on what a `$ref`'s target evaluated (or that resolve
+ * references at validation time): a `$ref` behind a lazy keyword would hide that from Ajv.
+ */
+const SEE_THROUGH_REFS = new Set(['unevaluatedProperties', 'unevaluatedItems', '$dynamicRef', '$recursiveRef']);
 
-/** Whether any object in the document has an id or anchor keyword (3.1 schemas may be reached by them). */
-function hasSchemaIds(document: unknown): boolean {
-  return walkMembers(document, (key) => (ID_KEYWORDS.has(key) ? STOP : undefined));
+/** What one walk of a 3.1 document finds: schema ids or anchors, and keywords that see through `$ref`. */
+function scan31(document: unknown): { ids: boolean; seesThroughRefs: boolean } {
+  const found = { ids: false, seesThroughRefs: false };
+  walkMembers(document, (key) => {
+    if (ID_KEYWORDS.has(key)) found.ids = true;
+    else if (SEE_THROUGH_REFS.has(key)) found.seesThroughRefs = true;
+    return found.ids && found.seesThroughRefs ? STOP : undefined;
+  });
+  return found;
+}
+
+export interface SchemaCompilerOptions {
+  /**
+   * Response schemas compile one referenced schema at a time, each when validation first reaches it
+   * (a `$ref` becomes a keyword that compiles its target on first use), instead of everything the
+   * schema reaches at once. On Stripe's document the first response of any operation reaches most of
+   * its 1,300 schemas through expandable fields, and compiling them all took ~550 ms; its own error
+   * body reaches a handful. The results are the same; a schema Ajv cannot compile is found when data
+   * first reaches it. Off where every schema must be proven compilable up front (eager mode, `check`),
+   * and for 3.1 documents with ids or with keywords that see through `$ref` (unevaluated*, dynamic refs).
+   */
+  lazyRefs?: boolean;
 }
 
 export class SchemaCompiler {
@@ -73,12 +97,13 @@ export class SchemaCompiler {
   /** Per direction, the transformed document built on demand (undefined: transformed whole at startup). */
   private readonly lazy: Partial<Record<Direction, LazyDocument>> = {};
   private readonly cache: Record<Direction, Map<string, Validator>> = { request: new Map(), response: new Map() };
+  private readonly compiled: Record<Direction, Map<string, ValidateFunction>> = { request: new Map(), response: new Map() };
 
   /**
    * `warn` hears Ajv's own notices (unknown formats, ...); `riskyPattern` hears about patterns that may
    * backtrack catastrophically and could not be moved to RE2.
    */
-  constructor(document: object, dialect: Dialect, warn: (message: string) => void = () => {}, riskyPattern: (message: string) => void = warn) {
+  constructor(document: object, dialect: Dialect, warn: (message: string) => void = () => {}, riskyPattern: (message: string) => void = warn, compilerOptions: SchemaCompilerOptions = {}) {
     const make = (direction: Direction): Ajv => {
       const options: Options = {
         strict: false,
@@ -108,17 +133,49 @@ export class SchemaCompiler {
           return false;
         },
       });
+      const lazyRefs = onDemand && direction === 'response' && !!compilerOptions.lazyRefs && !scanned?.seesThroughRefs;
+      if (lazyRefs) {
+        ajv.addKeyword({
+          keyword: LAZY_REF_KEYWORD,
+          schemaType: 'string',
+          errors: true,
+          // Called with the data and Ajv's data context: the target validates at the same place in the
+          // same document, so its errors carry full instance paths.
+          // A target that does not compile fails the value that reaches it, saying so (as a response
+          // schema that does not compile does in compileOperation), every time.
+          compile: (pointer: string) => {
+            let target: ValidateFunction | undefined;
+            let broken: string | undefined;
+            const reference = (data: unknown, cxt?: { instancePath?: string }): boolean => {
+              if (!target && broken === undefined) {
+                try {
+                  target = this.compile(direction, pointer);
+                } catch (error) {
+                  broken = `cannot be checked: the schema at #${pointer} does not compile (${(error as Error).message})`;
+                }
+              }
+              if (target && (target as (data: unknown, cxt?: object) => boolean)(data, cxt)) return true;
+              (reference as { errors?: unknown }).errors = target
+                ? target.errors
+                : [{ keyword: LAZY_REF_KEYWORD, instancePath: cxt?.instancePath ?? '', schemaPath: '', params: {}, message: broken }];
+              return false;
+            };
+            return reference;
+          },
+        });
+      }
       if (onDemand) {
         // Ajv resolves `#/…` pointers in the registered object when it compiles, so schemas added to
         // it later (before the compile that needs them) are found; registering it empty skips Ajv's
         // walk of the whole document for ids. 3.0 schemas have no ids (the transform drops `$id`).
-        const lazy = (this.lazy[direction] = new LazyDocument(document, dialect, direction));
+        const lazy = (this.lazy[direction] = new LazyDocument(document, dialect, direction, lazyRefs));
         ajv.addSchema(lazy.root, DOCUMENT_ID[direction]);
       } else ajv.addSchema(transformDocument(document, dialect, direction), DOCUMENT_ID[direction]);
       return ajv;
     };
     // A 3.1 document whose schemas carry `$id`/`$anchor` is registered whole: a `$ref` may name them.
-    const onDemand = dialect === '3.0' || !hasSchemaIds(document);
+    const scanned = dialect === '3.0' ? undefined : scan31(document);
+    const onDemand = !scanned?.ids;
     this.instances = { request: make('request'), response: make('response') };
   }
 
@@ -127,15 +184,23 @@ export class SchemaCompiler {
     const cache = this.cache[direction];
     let validator = cache.get(schemaPointer);
     if (!validator) {
-      const ajv = this.instances[direction];
-      this.lazy[direction]?.ensure(schemaPointer);
-      const ref = `${DOCUMENT_ID[direction]}#${encodePointer(schemaPointer)}`;
-      const validate = ajv.getSchema(ref);
-      if (!validate) throw new Error(`no schema at #${schemaPointer}`);
-      validator = wrap(validate);
+      validator = wrap(this.compile(direction, this.lazy[direction]?.referenceTarget(schemaPointer) ?? schemaPointer));
       cache.set(schemaPointer, validator);
     }
     return validator;
+  }
+
+  /** Ajv's function for the schema at `schemaPointer`, compiled once. */
+  private compile(direction: Direction, schemaPointer: string): ValidateFunction {
+    const compiled = this.compiled[direction];
+    let validate = compiled.get(schemaPointer);
+    if (!validate) {
+      this.lazy[direction]?.ensure(schemaPointer);
+      validate = this.instances[direction].getSchema(`${DOCUMENT_ID[direction]}#${encodePointer(schemaPointer)}`);
+      if (!validate) throw new Error(`no schema at #${schemaPointer}`);
+      compiled.set(schemaPointer, validate);
+    }
+    return validate;
   }
 }
 

@@ -11,6 +11,8 @@ export type Direction = 'request' | 'response';
 export const FORBIDDEN_KEYWORD = 'x-specbind-forbidden';
 /** Annotation on a discriminator's `if`/`then` pair naming the branch, so an error can name it. */
 export const BRANCH_KEYWORD = 'x-specbind-branch';
+/** A `$ref` compiled when validation first reaches it (SchemaCompilerOptions.lazyRefs): its value is the decoded pointer. */
+export const LAZY_REF_KEYWORD = 'x-specbind-ref';
 
 const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', '$defs', 'definitions'];
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
@@ -48,8 +50,27 @@ export class LazyDocument {
     private readonly source: any,
     dialect: Dialect,
     direction: Direction,
+    /** Internal `$ref`s become LAZY_REF_KEYWORD, whose targets are added when they are compiled, not now. */
+    private readonly lazyRefs = false,
   ) {
     this.transformer = new SchemaTransformer(source, dialect, direction);
+  }
+
+  /**
+   * Where the schema at `schemaPointer` leads when it is nothing but a reference (a response's
+   * `schema: { $ref: … }`), followed to a schema that is more: that one is compiled instead, so a
+   * validation does not pass through a lazy reference first. Only with lazy references.
+   */
+  referenceTarget(schemaPointer: string): string {
+    let at = schemaPointer;
+    for (let hops = 0; this.lazyRefs && hops < 32; hops++) {
+      this.ensure(at);
+      const node = resolvePointer(this.root, `#${encodeFragment(at)}`) as Record<string, unknown> | undefined;
+      const target = node && typeof node === 'object' ? node[LAZY_REF_KEYWORD] : undefined;
+      if (typeof target !== 'string' || Object.keys(node!).length !== 1) break;
+      at = target;
+    }
+    return at;
   }
 
   /** Makes the schema at the (decoded) JSON pointer, and everything its `$ref`s reach, present in `root`. */
@@ -65,9 +86,10 @@ export class LazyDocument {
       const unit = this.unitOf(at);
       if (!unit || this.done.has(unit.key)) continue;
       this.done.add(unit.key);
-      const value = unit.schema ? this.transformer.schema(unit.node) : this.transformer.walk(unit.node, unit.tokens.length === 1 && unit.tokens[0] === 'components');
-      place(this.root, unit.tokens, value);
-      collectRefs(value, queue);
+      const value: unknown = unit.schema ? this.transformer.schema(unit.node) : this.transformer.walk(unit.node, unit.tokens.length === 1 && unit.tokens[0] === 'components');
+      const placed = this.lazyRefs ? deferRefs(value) : value;
+      place(this.root, unit.tokens, placed);
+      collectRefs(placed, queue);
     }
   }
 
@@ -130,6 +152,28 @@ function collectRefs(node: unknown, into: string[]): void {
     if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) into.push(decodeFragment(value));
     else if (NOT_SCHEMA.has(key)) return SKIP;
   });
+}
+
+/**
+ * A transformed subtree with every internal `$ref` as LAZY_REF_KEYWORD (a copy: the transform keeps
+ * some of the source's objects as they are). Data values are left alone; under `properties` and the
+ * like the keys are names, so a property called `default` is still a schema.
+ */
+function deferRefs(node: unknown, names = false): any {
+  if (Array.isArray(node)) return node.map((item) => deferRefs(item));
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (names) out[key] = deferRefs(value);
+    else if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) out[LAZY_REF_KEYWORD] = decodeFragment(value);
+    else out[key] = NOT_SCHEMA.has(key) ? value : deferRefs(value, SCHEMA_MAPS.includes(key));
+  }
+  return out;
+}
+
+/** A decoded pointer as a URI fragment (what resolvePointer reads after `#`). */
+function encodeFragment(pointer: string): string {
+  return pointer.replace(/%/g, '%25');
 }
 
 function decodeFragment(ref: string): string {

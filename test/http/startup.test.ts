@@ -87,6 +87,34 @@ describe('handlers and startup', () => {
     }
   });
 
+  it('in lazy mode, a request refused by its security check compiles nothing of the operation: a schema that cannot compile shows only once a credential passes', async () => {
+    const spec = {
+      openapi: '3.0.3',
+      info: { title: 'refused before compiled', version: '1' },
+      components: { securitySchemes: { key: { type: 'apiKey', in: 'header', name: 'x-key' } } },
+      security: [{ key: [] }],
+      paths: {
+        '/pets': {
+          get: {
+            operationId: 'listPets',
+            parameters: [{ name: 'kind', in: 'query', schema: { $ref: '#/components/schemas/Missing' } }],
+            responses: { '200': { description: 'ok' }, '401': { description: 'no key' } },
+          },
+        },
+      },
+    };
+    const api = await start({ spec, handlers: { listPets: () => undefined }, security: { key: ({ credential }) => credential === 'k' }, compile: 'lazy' });
+    try {
+      expect((await api.request('GET', '/pets')).status).toBe(401);
+      const refused = await api.request('GET', '/pets', { headers: { 'x-key': 'k' } });
+      expect(refused.status).toBe(500);
+      expect(refused.json.detail).toMatch(/listPets cannot be served: [\s\S]*Missing/);
+      expect((await api.request('GET', '/pets')).status).toBe(401);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('in lazy mode, compiles a response schema when that response is first sent: one that cannot compile refuses only that response', async () => {
     const spec = {
       openapi: '3.0.3',
