@@ -34,7 +34,7 @@ async function profileOne(variant: string, op: 'get' | 'post', seconds: number, 
   const tmp = path.join(DIR, `${label}-${op}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
   rmSync(path.join(DIR, name), { force: true });
-  const server = await startServer(variant, { env: { LOG_LEVEL: 'warn', ...(scale ? { BENCH_SPEC: scale.file } : {}) }, timeoutMs: 120_000, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', tmp, '--cpu-prof-interval', String(interval)] });
+  const server = await startServer(variant, { env: { LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'warn', ...(scale ? { BENCH_SPEC: scale.file } : {}) }, timeoutMs: 120_000, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', tmp, '--cpu-prof-interval', String(interval)] });
   const load = scale ? { method: 'GET' as const, path: '/r0/items/7' } : op === 'get' ? { method: 'GET' as const, path: GET_PATH } : { method: 'POST' as const, path: POST_PATH, body: POST_BODY };
   try {
     await wrk(server.url + load.path, { ...load, seconds: 2 });

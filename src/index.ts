@@ -10,6 +10,7 @@ export { HttpError, StartupError, PROBLEMS } from './errors';
 export type { ViolationDetail, StartupProblem, ProblemCode } from './errors';
 export { Reply } from './contract/reply';
 export type { CreateServerOptions, ResponseValidationMode, MissingHandlers } from './core/types';
+export type { LoggerOptions } from './log';
 export type { ReplyOptions } from './contract/reply';
 export type {
   Handler,

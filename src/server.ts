@@ -24,7 +24,7 @@ import { docsRoutes } from './docs/docs';
 import { type CoreHandler, nodeHandler } from './adapters/node';
 import { fetchHandler } from './adapters/fetch';
 import { type FastifyPlugin, fastifyPlugin } from './adapters/fastify';
-import { makeLogger } from './log';
+import { flushLogger, makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
 import { Metrics } from './observability/metrics';
 import { drain, shutdownTimeoutOf, trackSockets } from './observability/lifecycle';
@@ -302,6 +302,7 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
       const drained = await Promise.all([...listeners].map((listener) => drain(listener, timeout, (socket) => writeProblem(socket, 408, 'the request was not received before the server shut down'))));
       if (drained.some((d) => !d.complete)) log.warn({ timeout }, 'shutdown timeout: connections with requests still in flight were closed');
       if (options.onClose) await options.onClose();
+      flushLogger(log);
     })());
 
   return {

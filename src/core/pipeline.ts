@@ -22,6 +22,7 @@ import { Readable } from 'node:stream';
 import type { HandlerContext } from '../contract/handler';
 import type { ResponseValidationMode } from './types';
 import type { RequestMetrics } from '../observability/metrics';
+import { accessLog, type AccessLog } from '../log/access';
 
 export interface PipelineOptions {
   router: Router<PreparedOperation>;
@@ -192,7 +193,12 @@ class RequestParts implements RawParameters {
 const NO_QUERY: QueryMap = new Map();
 
 export class Pipeline {
-  constructor(private readonly options: PipelineOptions) {}
+  /** The line a request leaves in the log (src/log/access.ts). */
+  private readonly access: AccessLog;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.access = accessLog(options.log);
+  }
 
   /**
    * Answers one request: `responder` gets the response to write. Called synchronously when nothing on the way
@@ -251,7 +257,7 @@ export class Pipeline {
       const { request, operationId } = exchange;
       const ms = performance.now() - exchange.started;
       this.options.metrics?.request(operationId, request.method, response.status, ms / 1000);
-      if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: Math.round(ms * 1000) / 1000 }, 'request');
+      if (exchange.logged) this.access({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: Math.round(ms * 1000) / 1000 });
     }
     this.write(exchange, response);
   }
@@ -310,7 +316,7 @@ export class Pipeline {
         if (operationId) this.options.metrics?.streamFailed(operationId);
         this.options.log.error({ err: outcome.error, reqId: exchange.requestId, operationId, bytes: outcome.bytes }, 'streamed response failed: the client got an incomplete body');
       }
-      if (exchange.logged) this.options.log.info({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: total, bytes: outcome.bytes, stream: outcome.kind }, 'request');
+      if (exchange.logged) this.access({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: total, bytes: outcome.bytes, stream: outcome.kind });
     };
     this.write(exchange, response);
   }

@@ -1,6 +1,7 @@
 // The server's options. What handlers and security checks are given and return is the handler
 // contract (src/contract/), which the layers below the core need too.
 import type { Logger } from 'pino';
+import type { LoggerOptions } from '../log';
 import type { Handler, ModelClass, SecurityCheck } from '../contract/handler';
 import type { MetricsOptions } from '../observability/metrics';
 
@@ -43,8 +44,12 @@ export interface CreateServerOptions {
    * and no first request pays a compile. `specbind check` compiles everything either way.
    */
   compile?: 'eager' | 'lazy';
-  /** A pino logger, or options for the one specbind makes (level from LOG_LEVEL, default 'info'). */
-  logger?: Logger | { level?: string };
+  /**
+   * A pino logger, or options for the one specbind makes: JSON lines to stdout, level from LOG_LEVEL
+   * (default 'info'), the lines of one event-loop turn written together at its end unless `sync`
+   * (LOG_SYNC=1) writes each one as it is logged (README, "Logs").
+   */
+  logger?: Logger | LoggerOptions;
   /** Readiness probe for /readyz, e.g. a database ping. */
   ready?: () => boolean | Promise<boolean>;
   /** ms /readyz waits for `ready()` before it answers not ready (a probe that hangs is a failed probe); default 2000. */

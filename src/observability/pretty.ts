@@ -25,7 +25,7 @@ export function cliLogger(option: LoggerOption, stdout: NodeJS.WriteStream = pro
   } catch {
     return option; // not installed (a trimmed production image): JSON it is
   }
-  const level = (option as { level?: string } | undefined)?.level ?? process.env.LOG_LEVEL ?? 'info';
+  const level = (option as { level?: string } | undefined)?.level ?? (process.env.LOG_LEVEL || 'info');
   const stream = pretty({
     colorize: stdout.isTTY === true,
     sync: true,
