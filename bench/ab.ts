@@ -1,6 +1,7 @@
 // A/B of server configurations on the benchmark's GET (and POST): each configuration a fresh process,
 // configurations alternated and their order reversed every round, medians of req/s and server CPU per
 // request, ratios to the first. For what one setting costs; the main comparison is bench/run.ts.
+// Each server runs its defaults (specbind's access log at info) unless the configuration sets ENV.
 //   npx tsx bench/ab.ts raw specbind specbind:BENCH_METRICS=0 [--rounds 7] [--seconds 4] [--post]
 // A configuration is `<server>[:ENV=value,ENV=value]`: a file of bench/servers/ and its environment.
 import { parseArgs } from 'node:util';
@@ -39,7 +40,7 @@ async function main() {
   const runs = new Map(configs.map((c) => [c.label, { get: [] as Array<{ rps: number; cpu: number }>, post: [] as Array<{ rps: number; cpu: number }> }]));
   for (let round = 0; round < rounds; round++) {
     for (const config of round % 2 ? [...configs].reverse() : configs) {
-      const server = await startServer(config.server, { env: { LOG_LEVEL: 'warn', ...config.env } });
+      const server = await startServer(config.server, { env: { LOG_LEVEL: undefined, LOG_SYNC: undefined, ...config.env } });
       try {
         await measure(server, GET_PATH, { method: 'GET', seconds: Number(values.warmup) });
         for (const op of ops) {

@@ -4,6 +4,7 @@
 // category and by function, µs per request, and specbind's functions by inclusive time.
 // .cpuprofile files go to bench/profiles/ (git-ignored; open them in Chrome DevTools or speedscope).
 //   npx tsx bench/profile.ts [--variants specbind,raw,fastify-glue] [--seconds 5] [--interval 200] [--top 20] [--save]
+// Servers run their defaults (specbind's access log at info); PROFILE_LOG_LEVEL=warn sets their LOG_LEVEL.
 //   npx tsx bench/profile.ts --scale 3000 [--variants specbind,fastify-glue]   GET of the first operation of a synthetic document
 //   npx tsx bench/profile.ts --large stripe,github [--mode lazy|eager]          startup, then the first request to a never-called operation
 // --save writes the summaries into bench/results.json (sections "profile", "profileScale<N>", "profileLarge").
@@ -34,7 +35,7 @@ async function profileOne(variant: string, op: 'get' | 'post', seconds: number, 
   const tmp = path.join(DIR, `${label}-${op}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
   rmSync(path.join(DIR, name), { force: true });
-  const server = await startServer(variant, { env: { LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'warn', ...(scale ? { BENCH_SPEC: scale.file } : {}) }, timeoutMs: 120_000, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', tmp, '--cpu-prof-interval', String(interval)] });
+  const server = await startServer(variant, { env: { LOG_LEVEL: process.env.PROFILE_LOG_LEVEL, ...(scale ? { BENCH_SPEC: scale.file } : {}) }, timeoutMs: 120_000, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', tmp, '--cpu-prof-interval', String(interval)] });
   const load = scale ? { method: 'GET' as const, path: '/r0/items/7' } : op === 'get' ? { method: 'GET' as const, path: GET_PATH } : { method: 'POST' as const, path: POST_PATH, body: POST_BODY };
   try {
     await wrk(server.url + load.path, { ...load, seconds: 2 });

@@ -8,7 +8,7 @@
 // shared machine cancels out.
 //
 //   npm run bench                       5 rounds, 5 s per measured run, then scale.ts and large.ts
-//   npm run bench -- --quick            1 round, 2 s runs, main comparison only (< 1 min)
+//   npm run bench -- --quick            1 round, 1 s runs, main comparison only (< 1 min; a smoke test, not a measurement)
 //   options: --rounds N --seconds S --warmup S --connections N --variants raw,specbind,...
 //            --no-scale --no-large --out file.json
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,16 +19,32 @@ import { measure, measureQuiet, NOISY, type Measurement } from './lib/measure';
 import { ROOT, memory, startServer, type ServerProcess } from './lib/proc';
 import { fmt, machine, median, table } from './lib/report';
 
-export const VARIANTS = [
-  { id: 'raw', label: 'raw node:http (hand-written routing)' },
-  { id: 'express', label: 'Express 5 (hand-written routes)' },
-  { id: 'fastify', label: 'fastify (route schemas)' },
-  { id: 'fastify-glue', label: 'fastify + fastify-openapi-glue (req)' },
-  { id: 'openapi-backend', label: 'Express + openapi-backend (req+res)' },
-  { id: 'express-openapi-validator', label: 'Express + express-openapi-validator (req+res)' },
-  { id: 'specbind', label: 'specbind standalone (req+res)' },
-  { id: 'specbind-express', label: 'specbind mounted in Express (req+res)' },
-] as const;
+/**
+ * What each row runs: a file of bench/servers/ (`server`, default the id) and its environment. specbind's
+ * rows run the library's defaults (access log at info, its stdout a pipe the runner drains); the peers
+ * run theirs (no logging) unless the row says otherwise. `config` says it in the table and results file.
+ */
+export interface Variant {
+  id: string;
+  label: string;
+  config: string;
+  server?: string;
+  env?: Record<string, string>;
+}
+
+export const VARIANTS: Variant[] = [
+  { id: 'raw', label: 'raw node:http (hand-written routing)', config: 'no log' },
+  { id: 'raw-pino', label: 'raw node:http + pino access line', server: 'raw', env: { BENCH_RAW_ACCESS_LOG: '1' }, config: 'one pino line a request, pino defaults (sync to stdout)' },
+  { id: 'express', label: 'Express 5 (hand-written routes)', config: 'no log' },
+  { id: 'fastify', label: 'fastify (route schemas)', config: 'logger off (default)' },
+  { id: 'fastify-glue', label: 'fastify + fastify-openapi-glue (req)', config: 'logger off (default)' },
+  { id: 'fastify-glue-log', label: 'fastify + fastify-openapi-glue, logger: true', server: 'fastify-glue', env: { BENCH_FASTIFY_LOGGER: '1' }, config: 'logger: true (2 pino lines a request)' },
+  { id: 'openapi-backend', label: 'Express + openapi-backend (req+res)', config: 'no log' },
+  { id: 'express-openapi-validator', label: 'Express + express-openapi-validator (req+res)', config: 'no log' },
+  { id: 'specbind', label: 'specbind standalone (req+res), defaults', config: 'defaults: access log at info' },
+  { id: 'specbind-nolog', label: 'specbind standalone, LOG_LEVEL=warn', server: 'specbind', env: { LOG_LEVEL: 'warn' }, config: 'defaults but LOG_LEVEL=warn (no access line)' },
+  { id: 'specbind-express', label: 'specbind mounted in Express (req+res), defaults', config: 'defaults: access log at info' },
+];
 
 export const GET_PATH = '/pets/7';
 export const POST_PATH = '/pets';
@@ -79,7 +95,9 @@ export async function mainComparison(options: { rounds: number; seconds: number;
   // ready before the current one's measured runs begin: no startup overlaps a measurement.
   const schedule = Array.from({ length: rounds }, (_, round) => variants.map((_, i) => ({ round, variant: variants[(i + round) % variants.length] }))).flat();
   const start = (i: number) => {
-    const p = startServer(schedule[i].variant.id, { env: { LOG_LEVEL: 'warn' } });
+    const { variant } = schedule[i];
+    // LOG_LEVEL unset unless the row sets it: a LOG_LEVEL in the runner's environment must not leak in.
+    const p = startServer(variant.server ?? variant.id, { env: { LOG_LEVEL: undefined, LOG_SYNC: undefined, ...variant.env } });
     p.catch(() => undefined);
     return p;
   };
@@ -130,16 +148,17 @@ export async function mainComparison(options: { rounds: number; seconds: number;
         serverCoreOthers: median(mine.map((r) => r[op].serverCoreOthers)),
       };
     };
-    return { variant: variant.id, label: variant.label, get: per('get'), post: per('post'), startupMs: median(mine.map((r) => r.startupMs)), rssMB: median(mine.map((r) => r.rssMB)), checks: checks[variant.id] ?? [] };
+    return { variant: variant.id, label: variant.label, config: variant.config, get: per('get'), post: per('post'), startupMs: median(mine.map((r) => r.startupMs)), rssMB: median(mine.map((r) => r.rssMB)), checks: checks[variant.id] ?? [] };
   });
   return { rounds, seconds, warmup, connections, rows, runs };
 }
 
 export function mainTable(rows: Awaited<ReturnType<typeof mainComparison>>['rows']): string {
   return table(
-    ['variant', 'GET req/s', '×raw', 'p99 ms', 'CPU µs/req', 'CPU ×raw', 'POST req/s', '×raw', 'p99 ms', 'CPU µs/req', 'CPU ×raw'],
+    ['variant', 'configuration', 'GET req/s', '×raw', 'p99 ms', 'CPU µs/req', 'CPU ×raw', 'POST req/s', '×raw', 'p99 ms', 'CPU µs/req', 'CPU ×raw'],
     rows.map((r) => [
       r.label,
+      r.config,
       fmt.int(r.get.rps),
       fmt.ratio(r.get.rpsRatio),
       fmt.ms(r.get.p99Ms),
@@ -184,7 +203,7 @@ async function main() {
   });
   const quick = values.quick!;
   const rounds = Number(values.rounds ?? (quick ? 1 : 5));
-  const seconds = Number(values.seconds ?? (quick ? 2 : 5));
+  const seconds = Number(values.seconds ?? (quick ? 1 : 5));
   const warmup = Number(values.warmup ?? 1);
   const variants = values.variants ? values.variants.split(',') : VARIANTS.map((v) => v.id);
   if (!variants.includes('raw')) variants.unshift('raw');

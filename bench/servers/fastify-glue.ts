@@ -1,5 +1,7 @@
 // fastify + fastify-openapi-glue: routes and schemas from the document (request validation; responses
-// are serialised by fast-json-stringify from their schemas, not validated).
+// are serialised by fast-json-stringify from their schemas, not validated). BENCH_FASTIFY_LOGGER=1 is
+// fastify's `logger: true` (pino at info: an 'incoming request' and a 'request completed' line per
+// request, written synchronously to stdout); otherwise its logger is off, fastify's default.
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
@@ -20,7 +22,7 @@ async function main() {
       return a.body;
     };
   }
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: process.env.BENCH_FASTIFY_LOGGER === '1' });
   await app.register(openapiGlue, { specification: document, serviceHandlers });
   await app.listen({ port: PORT, host: HOST });
   ready(app.server, { initMs: performance.now() - started });

@@ -1,5 +1,8 @@
 // raw node:http with hand-written routing and checks: the limit every other variant is compared with.
+// BENCH_RAW_ACCESS_LOG=1 ('raw-pino') also writes specbind's access line through a default pino logger
+// (synchronous writes to stdout), when the response finishes: what the line itself costs, without specbind.
 import { createServer, type ServerResponse } from 'node:http';
+import pino from 'pino';
 import { answer, HOST, isNewPet, parsePetId, PORT, ready } from './common';
 
 function send(res: ServerResponse, status: number, value: unknown): void {
@@ -8,7 +11,15 @@ function send(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
+const accessLog = process.env.BENCH_RAW_ACCESS_LOG === '1' ? pino({ name: 'raw' }) : undefined;
+let requests = 0;
+
 const server = createServer((req, res) => {
+  if (accessLog) {
+    const started = performance.now();
+    const reqId = `raw${(requests++).toString(36)}`;
+    res.once('finish', () => accessLog.info({ reqId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'request'));
+  }
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);

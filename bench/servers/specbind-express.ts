@@ -1,4 +1,4 @@
-// specbind mounted in an Express 5 app (`app.use(server.app)`), same options as specbind.ts.
+// specbind mounted in an Express 5 app (`app.use(server.app)`), at the defaults as specbind.ts (access log included).
 import express from 'express';
 import { createServer } from '../../src';
 import { HOST, PORT, ready, SPEC_FILE } from './common';
@@ -6,7 +6,7 @@ import { handlers } from './specbind';
 
 async function main() {
   const started = performance.now();
-  const server = await createServer({ spec: SPEC_FILE, handlers: handlers(), responseValidation: 'strict', logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  const server = await createServer({ spec: SPEC_FILE, handlers: handlers() });
   const app = express();
   app.use(server.app);
   const initMs = performance.now() - started;

@@ -1,5 +1,7 @@
-// specbind standalone (its own node:http server), request and response validation on (the default
-// 'strict'), every other option at its default; LOG_LEVEL defaults to warn here (no per-request line).
+// specbind standalone (its own node:http server) at the library's defaults: request and response
+// validation on ('strict'), the access log at info (one JSON line a request on stdout, which the runner
+// drains through a pipe, as Docker or systemd would), metrics on. LOG_LEVEL=warn (the 'specbind-nolog'
+// variant) turns the access line off.
 import { createServer, type Handler } from '../../src';
 import { answer, HOST, loadDocument, operationIds, PORT, ready, SPEC_FILE } from './common';
 
@@ -27,7 +29,6 @@ async function main() {
     metrics: benchMetrics(process.env.BENCH_METRICS),
     // The library's default (lazy) unless BENCH_COMPILE says otherwise: warm-up compiles what is measured.
     compile: process.env.BENCH_COMPILE as 'eager' | 'lazy' | undefined,
-    logger: { level: process.env.LOG_LEVEL ?? 'warn' },
   });
   const initMs = performance.now() - started;
   const listening = await server.listen(PORT, HOST);
