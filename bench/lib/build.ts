@@ -3,7 +3,7 @@
 // is not specbind's cost. Each run transpiles src/ and bench/servers/ with TypeScript's own
 // transpileModule (the project's compiler options, type checking left to `npm run typecheck`) into
 // a private folder under the OS temp dir; servers resolve packages through NODE_PATH.
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
@@ -17,6 +17,10 @@ export function buildDir(): string {
   rmSync(out, { recursive: true, force: true });
   transpileInto(path.join(ROOT, 'src'), out);
   transpileInto(path.join(ROOT, 'bench', 'servers'), out);
+  // For Bun and Deno (bench/runtimes.ts): the build is CommonJS, and packages resolve from the
+  // repository's node_modules (Deno reads neither NODE_PATH nor an extension-less guess).
+  writeFileSync(path.join(out, 'package.json'), '{ "type": "commonjs" }\n');
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
   process.once('exit', () => rmSync(out, { recursive: true, force: true }));
   return (built = out);
 }

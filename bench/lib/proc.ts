@@ -30,16 +30,25 @@ export interface StartOptions {
   /** CPU core to pin to (default 0); null: not pinned. */
   core?: number | null;
   timeoutMs?: number;
+  /**
+   * Another runtime (bench/runtimes.ts): its executable and the arguments before the script
+   * (`deno run --allow-all`), instead of this Node. `name` may then name a file with its extension.
+   */
+  runtime?: { command: string; args?: string[] };
+  /** Arguments after the script. */
+  scriptArgs?: string[];
 }
 
 /** Starts `bench/servers/<name>.ts` and waits for READY. */
 export function startServer(name: string, options: StartOptions = {}): Promise<ServerProcess> {
   // Compiled JavaScript by default (bench/lib/build.ts); BENCH_TSX=1 runs the TypeScript through tsx instead.
   const viaTsx = process.env.BENCH_TSX === '1';
-  const script = viaTsx ? path.join(SERVERS, `${name}.ts`) : path.join(buildDir(), 'bench', 'servers', `${name}.js`);
+  const file = path.extname(name) ? name : `${name}.${viaTsx ? 'ts' : 'js'}`;
+  const script = viaTsx ? path.join(SERVERS, file) : path.join(buildDir(), 'bench', 'servers', file);
   const core = options.core === undefined ? 0 : options.core;
-  const nodeArgs = [...(options.nodeArgs ?? []), ...(viaTsx ? ['--import', 'tsx'] : []), script];
-  const [command, args] = core === null ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(core), process.execPath, ...nodeArgs]];
+  const runtime = options.runtime ?? { command: process.execPath, args: [...(options.nodeArgs ?? []), ...(viaTsx ? ['--import', 'tsx'] : [])] };
+  const runtimeArgs = [...(runtime.args ?? []), script, ...(options.scriptArgs ?? [])];
+  const [command, args] = core === null ? [runtime.command, runtimeArgs] : ['taskset', ['-c', String(core), runtime.command, ...runtimeArgs]];
   const started = performance.now();
   const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, PORT: '0', BENCH_ROOT: ROOT, NODE_PATH: path.join(ROOT, 'node_modules'), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';

@@ -85,6 +85,23 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
       done(undefined, Buffer.alloc(0));
       return;
     }
+    if (Number.isFinite(declared) && this.request.headers.has('content-length')) {
+      // A declared length within the limit: the runtime reads the whole body natively, ~3× faster
+      // under Bun than pulling it through a reader. A body longer than it declared is the runtime's
+      // protocol error; the size is checked again all the same.
+      this.request.arrayBuffer().then(
+        (buffer) => {
+          this.finished();
+          if (buffer.byteLength > limit) done(HttpError.of('payloadTooLarge', `the body is over the limit of ${limit} bytes`));
+          else done(undefined, Buffer.from(buffer));
+        },
+        (error: unknown) => {
+          this.finished();
+          done(error);
+        },
+      );
+      return;
+    }
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -146,7 +163,9 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
     if (this.sent) return;
     this.sent = true;
     if (!response.stream) this.delivered = true;
-    this.resolve(toWebResponse(response, this.request.method === 'HEAD', this.request.signal));
+    // `request.signal` only for a stream: Deno makes the signal on first access, which cost a GET ~9 µs
+    // under Deno.serve (50k → 92k req/s, bench/runtimes.ts).
+    this.resolve(toWebResponse(response, this.request.method === 'HEAD', () => this.request.signal));
   }
 
   /**
@@ -164,7 +183,7 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   }
 }
 
-function toWebResponse(response: OutgoingResponse, head: boolean, signal: AbortSignal): Response {
+function toWebResponse(response: OutgoingResponse, head: boolean, signal: () => AbortSignal): Response {
   const headers = new Headers();
   for (const [name, value] of Object.entries(response.headers)) {
     if (HOP_BY_HOP.has(name)) continue;
@@ -174,7 +193,7 @@ function toWebResponse(response: OutgoingResponse, head: boolean, signal: AbortS
   const bodiless = head || response.status === 204 || response.status === 304;
   if (response.stream) {
     if (response.stream.length !== undefined) headers.set('content-length', String(response.stream.length));
-    return new Response(webStream(response.stream, signal), { status: response.status, headers });
+    return new Response(webStream(response.stream, signal()), { status: response.status, headers });
   }
   if (response.body !== undefined && !bodiless) return new Response(response.body, { status: response.status, headers });
   if (response.body !== undefined) headers.set('content-length', String(Buffer.byteLength(response.body)));
