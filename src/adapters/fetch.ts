@@ -184,19 +184,28 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
 }
 
 function toWebResponse(response: OutgoingResponse, head: boolean, signal: () => AbortSignal): Response {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (HOP_BY_HOP.has(name)) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
+  // Name-value pairs, not a Headers object filled one call at a time: the runtime builds its own from
+  // them in one go. The core's header names are lower case and unique, so pairs lose nothing.
+  const headers: Array<[string, string]> = [];
+  for (const name of Object.keys(response.headers)) {
+    if (HOP_BY_HOP.has(name) || name === 'content-length') continue;
+    const value = response.headers[name];
+    if (Array.isArray(value)) for (const item of value) headers.push([name, item]);
+    else headers.push([name, value]);
   }
+  const declared = response.headers['content-length'];
   const bodiless = head || response.status === 204 || response.status === 304;
   if (response.stream) {
-    if (response.stream.length !== undefined) headers.set('content-length', String(response.stream.length));
+    const length = response.stream.length !== undefined ? String(response.stream.length) : declared;
+    if (typeof length === 'string') headers.push(['content-length', length]);
     return new Response(webStream(response.stream, signal()), { status: response.status, headers });
   }
-  if (response.body !== undefined && !bodiless) return new Response(response.body, { status: response.status, headers });
-  if (response.body !== undefined) headers.set('content-length', String(Buffer.byteLength(response.body)));
+  if (response.body !== undefined && !bodiless) {
+    if (typeof declared === 'string') headers.push(['content-length', declared]);
+    return new Response(response.body, { status: response.status, headers });
+  }
+  if (response.body !== undefined) headers.push(['content-length', String(Buffer.byteLength(response.body))]);
+  else if (typeof declared === 'string') headers.push(['content-length', declared]);
   return new Response(null, { status: response.status, headers });
 }
 
