@@ -1,16 +1,17 @@
 // The per-request JavaScript alone: specbind's compiled node handler and the raw variant's logic called
 // in a loop with fake request and response objects (no sockets, no node:http), medians of ns per
 // request. Low-noise A/B for changes to the pipeline's own code; bench/run.ts measures what users get.
-//   npx tsx bench/inprocess.ts [--post] [--requests 1000000] [--rounds 9] [--cpu-prof-dir DIR] [--allocations]
+//   npx tsx bench/inprocess.ts [--post] [--log] [--requests 1000000] [--rounds 9] [--cpu-prof-dir DIR] [--allocations]
+// --log: specbind's logger at its defaults (the access line at info; the driver's stdout is /dev/null).
 // --allocations: then bytes allocated per request, by function (V8's sampling heap profiler).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDir } from './lib/build';
 import { ROOT } from './lib/proc';
 
-const { values } = parseArgs({ options: { post: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false }, requests: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '9' }, 'cpu-prof-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { post: { type: 'boolean', default: false }, log: { type: 'boolean', default: false }, allocations: { type: 'boolean', default: false }, requests: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '9' }, 'cpu-prof-dir': { type: 'string' } } });
 const dir = buildDir();
 const driver = path.join(dir, 'inprocess-driver.js');
 // Plain JavaScript, run from the compiled tree (as the benchmark servers are).
@@ -59,7 +60,7 @@ function send(res, status, value) {
   res.end(text);
 }
 (async () => {
-  const server = await createServer({ spec: 'bench/petstore.yaml', handlers: handlers(), logger: { level: 'warn' } });
+  const server = await createServer({ spec: 'bench/petstore.yaml', handlers: handlers(), logger: ${values.log ? '{}' : "{ level: 'warn' }"} });
   const variants = [['specbind', server.handler], ['raw', raw]];
   const ns = { specbind: [], raw: [] };
   for (let round = 0; round < ROUNDS; round++) {
@@ -77,7 +78,7 @@ function send(res, status, value) {
   // The first two rounds warm up.
   const median = (a) => a.slice(2).sort((x, y) => x - y)[Math.floor((a.length - 2) / 2)];
   const s = median(ns.specbind), r = median(ns.raw);
-  console.log((POST ? 'POST' : 'GET') + ': specbind ' + s.toFixed(0) + ' ns/request, raw ' + r.toFixed(0) + ' ns/request, difference ' + (s - r).toFixed(0) + ' ns (' + ROUNDS + ' rounds of ' + N + ', medians; ' + written + ')');
+  console.error((POST ? 'POST' : 'GET') + ${values.log ? "' (access log on)'" : "''"} + ': specbind ' + s.toFixed(0) + ' ns/request, raw ' + r.toFixed(0) + ' ns/request, difference ' + (s - r).toFixed(0) + ' ns (' + ROUNDS + ' rounds of ' + N + ', medians; ' + written + ')');
   if (ALLOCATIONS) for (const [name, handle] of variants) await allocations(name, handle);
 })();
 
@@ -107,10 +108,11 @@ async function allocations(name, handle) {
   };
   visit(profile.head);
   const total = [...bytes.values()].reduce((a, b) => a + b, 0);
-  console.log(name + ': ~' + (total / n).toFixed(0) + ' bytes allocated per request (the fake request objects of the driver included)');
-  for (const [where, size] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log('  ' + (size / n).toFixed(0).padStart(6) + '  ' + where);
+  console.error(name + ': ~' + (total / n).toFixed(0) + ' bytes allocated per request (the fake request objects of the driver included)');
+  for (const [where, size] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.error('  ' + (size / n).toFixed(0).padStart(6) + '  ' + where);
 }
 `,
 );
 const profile = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', path.resolve(values['cpu-prof-dir'])] : [];
-process.stdout.write(execFileSync(process.execPath, [...profile, driver], { cwd: ROOT, env: { ...process.env, BENCH_ROOT: ROOT, NODE_PATH: path.join(ROOT, 'node_modules') } }));
+// Results on stderr; stdout (the log, with --log) to /dev/null.
+execFileSync(process.execPath, [...profile, driver], { cwd: ROOT, env: { ...process.env, BENCH_ROOT: ROOT, NODE_PATH: path.join(ROOT, 'node_modules') }, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
