@@ -74,8 +74,9 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   }
 
   read(limit: number, done: (error: unknown, bytes?: Buffer) => void): void {
-    const declared = Number(this.request.headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > limit) {
+    const lengthHeader = this.request.headers.get('content-length');
+    const declared = lengthHeader === null ? NaN : Number(lengthHeader);
+    if (declared > limit) {
       done(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`));
       return;
     }
@@ -85,7 +86,7 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
       done(undefined, Buffer.alloc(0));
       return;
     }
-    if (Number.isFinite(declared) && this.request.headers.has('content-length')) {
+    if (Number.isFinite(declared)) {
       // A declared length within the limit: the runtime reads the whole body natively, ~3× faster
       // under Bun than pulling it through a reader. A body longer than it declared is the runtime's
       // protocol error; the size is checked again all the same.

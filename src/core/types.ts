@@ -46,8 +46,8 @@ export interface CreateServerOptions {
   compile?: 'eager' | 'lazy';
   /**
    * A pino logger, or options for the one specbind makes: JSON lines to stdout, level from LOG_LEVEL
-   * (default 'info'), the lines of one event-loop turn written together at its end unless `sync`
-   * (LOG_SYNC=1) writes each one as it is logged (README, "Logs").
+   * (default 'info'), written in batches at most 20 ms late unless `sync` (LOG_SYNC=1) writes each one
+   * as it is logged (README, "Logs, metrics, shutdown").
    */
   logger?: Logger | LoggerOptions;
   /** Readiness probe for /readyz, e.g. a database ping. */

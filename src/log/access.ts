@@ -22,20 +22,19 @@ export interface AccessFields {
 
 export type AccessLog = (fields: AccessFields) => void;
 
-/** pino's info level, as its lines write it. */
-const INFO = 30;
+/** How pino begins a line at info (level 30); the time follows. */
+const HEAD = '{"level":30,"time":';
 
 export function accessLog(logger: Logger): AccessLog {
   const made = ownLogger(logger);
   if (!made) return (fields) => logger.info(fields, 'request');
   const { destination, bindings } = made;
-  const head = `{"level":${INFO},"time":`;
-  return (fields) => destination.write(accessLine(head, bindings, fields));
+  return (fields) => destination.write(accessLine(bindings, fields));
 }
 
 /** The line pino writes for `logger.info(fields, 'request')`: undefined fields left out, strings JSON-escaped. */
-export function accessLine(head: string, bindings: string, f: AccessFields): string {
-  let line = `${head}${Date.now()}${bindings},"reqId":${quote(f.reqId)}`;
+export function accessLine(bindings: string, f: AccessFields): string {
+  let line = `${HEAD}${Date.now()}${bindings},"reqId":${quote(f.reqId)}`;
   if (f.operationId !== undefined) line += `,"operationId":${quote(f.operationId)}`;
   line += `,"method":${quote(f.method)},"url":${quote(f.url)},"status":${f.status},"ms":${milliseconds(f.ms)}`;
   if (f.bytes !== undefined) line += `,"bytes":${number(f.bytes)}`;

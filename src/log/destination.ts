@@ -120,7 +120,7 @@ function writeAll(fd: number, bytes: Buffer): void {
       if (!failed.has(fd)) {
         failed.add(fd);
         try {
-          writeSync(2, `specbind: log lines cannot be written to fd ${fd} (${code ?? String(error)}); those that follow are dropped\n`);
+          writeSync(2, `specbind: log lines cannot be written to fd ${fd} (${code ?? String(error)}); they are dropped while it fails\n`);
         } catch {
           // stderr is gone too: nothing is left to tell.
         }

@@ -684,7 +684,7 @@ function bounded(text: string, node: Node): string {
 }
 
 /** A mapped value as the member's schema takes it, or undefined when it cannot take it. */
-function fit(value: unknown, node: Node): unknown {
+function fitted(value: unknown, node: Node): unknown {
   if (value === undefined) return undefined;
   if (typeof value === 'string') {
     if (!accepts(node, 'string')) return undefined;
@@ -694,21 +694,21 @@ function fit(value: unknown, node: Node): unknown {
 }
 
 function statusValue(node: Node, problem: ProblemBody): unknown {
-  if (node.constant) return fit(node.constant.value, node);
-  if (node.enumValues) return fit(bestEnum(node, problem), node);
-  if (accepts(node, 'integer') && node.types) return fit(problem.status, node);
-  return fit(String(problem.status), node);
+  if (node.constant) return fitted(node.constant.value, node);
+  if (node.enumValues) return fitted(bestEnum(node, problem), node);
+  if (accepts(node, 'integer') && node.types) return fitted(problem.status, node);
+  return fitted(String(problem.status), node);
 }
 
 function typeValue(node: Node, problem: ProblemBody): unknown {
-  if (node.constant) return fit(node.constant.value, node);
-  if (node.enumValues) return fit(node.enumValues.length === 1 ? node.enumValues[0] : bestEnum(node, problem), node);
-  return fit(problem.type, node);
+  if (node.constant) return fitted(node.constant.value, node);
+  if (node.enumValues) return fitted(node.enumValues.length === 1 ? node.enumValues[0] : bestEnum(node, problem), node);
+  return fitted(problem.type, node);
 }
 
 function timestamp(node: Node): unknown {
   const now = new Date().toISOString();
-  return fit(node.formats.includes('date') ? now.slice(0, 10) : now, node);
+  return fitted(node.formats.includes('date') ? now.slice(0, 10) : now, node);
 }
 
 function roleValue(slot: Slot, source: Source, fill: Fill, required: boolean, depth: number): unknown {
@@ -718,13 +718,13 @@ function roleValue(slot: Slot, source: Source, fill: Fill, required: boolean, de
     const v = source.violation;
     switch (slot.role) {
       case 'message':
-        return fit(v.message, node);
+        return fitted(v.message, node);
       case 'field':
-        return fit(v.name ?? v.pointer, node);
+        return fitted(v.name ?? v.pointer, node);
       case 'pointer':
-        return fit(v.pointer ?? v.name, node);
+        return fitted(v.pointer ?? v.name, node);
       case 'in':
-        return fit(v.in, node);
+        return fitted(v.in, node);
       case 'status':
         return statusValue(node, problem);
       default:
@@ -733,17 +733,17 @@ function roleValue(slot: Slot, source: Source, fill: Fill, required: boolean, de
   }
   switch (slot.role) {
     case 'message':
-      return fit(problem.detail ?? problem.title, node);
+      return fitted(problem.detail ?? problem.title, node);
     case 'title':
-      return fit(problem.title, node);
+      return fitted(problem.title, node);
     case 'status':
       return statusValue(node, problem);
     case 'type':
       return typeValue(node, problem);
     case 'instance':
-      return fit(problem.instance, node);
+      return fitted(problem.instance, node);
     case 'requestId':
-      return fit(context.requestId, node);
+      return fitted(context.requestId, node);
     case 'timestamp':
       return timestamp(node);
     case 'errors': {
@@ -779,7 +779,7 @@ function shapeObject(node: Node, source: Source, fill: Fill, depth: number): Rec
   if (source.kind === 'problem') {
     for (const name of Object.keys(fill.problem)) {
       if (name in out || PROBLEM_MEMBERS.has(name) || !node.properties.has(name)) continue;
-      const value = fit(fill.problem[name], node.planner.property(node, name));
+      const value = fitted(fill.problem[name], node.planner.property(node, name));
       if (value !== undefined) out[name] = value;
     }
   }
@@ -804,7 +804,7 @@ function completion(node: Node, problem: ProblemBody): unknown {
   if (typeof value !== 'string' || node.enumValues || node.constant) return value;
   const style = (node.memo.reasonStyle ??= reasonStyle(value));
   if (!style) return value;
-  return fit(style(STATUS_CODES[problem.status] ?? ''), node) ?? value;
+  return fitted(style(STATUS_CODES[problem.status] ?? ''), node) ?? value;
 }
 
 const REASON_PHRASES = new Set(Object.values(STATUS_CODES).map((reason) => joinedWords(reason ?? '')));
@@ -866,7 +866,7 @@ function shapeNode(node: Node, source: Source, fill: Fill, depth: number, whole 
           ? `${source.violation.name ?? source.violation.pointer}: ${source.violation.message}`
           : source.violation.message
         : fill.problem.detail ?? fill.problem.title;
-    const value = node.enumValues ? fit(bestEnum(node, fill.problem), node) : fit(text, node);
+    const value = node.enumValues ? fitted(bestEnum(node, fill.problem), node) : fitted(text, node);
     if (value !== undefined) fill.mapped++;
     return value;
   }

@@ -93,6 +93,20 @@ function loggedIds(file: string): Set<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Answered requests whose access line is not in the file. */
+function unlogged(received: Array<{ requestId: string }>, file: string): Array<{ requestId: string }> {
+  const logged = loggedIds(file);
+  return received.filter((r) => !logged.has(r.requestId));
+}
+
+/** Loads the server for `ms`, then stops the load: what was answered. */
+async function loadFor(run: Run, ms: number) {
+  const traffic = load(run.port);
+  await sleep(ms);
+  await traffic.stop();
+  return traffic.received;
+}
+
 describe('the log when the process ends', () => {
   it('LOG_SYNC=1: a kill -9 under load loses no line of an answered request', async () => {
     const run = await start('sync-kill', { LOG_SYNC: '1' });
@@ -130,34 +144,25 @@ describe('the log when the process ends', () => {
 
   it('close() (called from the application\'s SIGTERM listener) writes every line before the process exits', async () => {
     const run = await start('close', { FIXTURE_CLOSE_ON_SIGTERM: '1' });
-    const traffic = load(run.port);
-    await sleep(500);
-    await traffic.stop();
+    const received = await loadFor(run, 500);
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
-    const logged = loggedIds(run.logFile);
-    expect(traffic.received.length).toBeGreaterThan(100);
-    expect(traffic.received.filter((r) => !logged.has(r.requestId))).toEqual([]);
+    expect(received.length).toBeGreaterThan(100);
+    expect(unlogged(received, run.logFile)).toEqual([]);
   });
 
-  it('an uncaught exception writes every pending line, and the exception, before the process dies', async () => {
+  it('an uncaught exception: every pending line is written before the process dies', async () => {
     const run = await start('uncaught');
-    const traffic = load(run.port);
-    await sleep(500);
-    await traffic.stop();
+    const received = await loadFor(run, 500);
     void get(run.port, '/crash').catch(() => undefined);
-    const end = await run.exited;
-    expect(end.code).not.toBe(0);
-    const logged = loggedIds(run.logFile);
-    expect(traffic.received.length).toBeGreaterThan(100);
-    expect(traffic.received.filter((r) => !logged.has(r.requestId))).toEqual([]);
+    expect((await run.exited).code).not.toBe(0);
+    expect(received.length).toBeGreaterThan(100);
+    expect(unlogged(received, run.logFile)).toEqual([]);
   });
 
   it('a fatal line is written at once, with the lines before it, even when SIGKILL follows straight after', async () => {
     const run = await start('fatal');
-    const traffic = load(run.port);
-    await sleep(500);
-    await traffic.stop();
+    const received = await loadFor(run, 500);
     await get(run.port, '/fatal').catch(() => undefined);
     expect((await run.exited).signal).toBe('SIGKILL');
     const text = readFileSync(run.logFile, 'utf8');
@@ -169,7 +174,6 @@ describe('the log when the process ends', () => {
     const lead = (line: object) => Object.entries(line).slice(0, 5).filter(([key]) => key !== 'level' && key !== 'time');
     expect(Object.keys(access).slice(0, 5)).toEqual(Object.keys(fatal).slice(0, 5));
     expect(lead(access)).toEqual(lead(fatal));
-    const logged = loggedIds(run.logFile);
-    expect(traffic.received.filter((r) => !logged.has(r.requestId))).toEqual([]);
+    expect(unlogged(received, run.logFile)).toEqual([]);
   });
 });

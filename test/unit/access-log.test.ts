@@ -33,7 +33,7 @@ const CASES: Array<[string, AccessFields]> = [
 
 describe('the access line', () => {
   it.each(CASES)('is the line pino writes: %s', (_name, fields) => {
-    const ours = accessLine('{"level":30,"time":', BINDINGS, { ...fields, ms: Math.round(fields.ms * 1000) / 1000 });
+    const ours = accessLine(BINDINGS, { ...fields, ms: Math.round(fields.ms * 1000) / 1000 });
     const theirs = pinoLine({ ...fields, ms: Math.round(fields.ms * 1000) / 1000 });
     expect(ours.endsWith('\n')).toBe(true);
     expect(Object.keys(JSON.parse(ours))).toEqual(Object.keys(JSON.parse(theirs)));
@@ -43,7 +43,7 @@ describe('the access line', () => {
   it('writes every duration as JSON.stringify does', () => {
     for (let i = 0; i < 100_000; i++) {
       const ms = Math.round(Math.random() * 10 ** (1 + (i % 9))) / 1000;
-      const line = accessLine('{"level":30,"time":', BINDINGS, { reqId: 'r', operationId: 'o', method: 'GET', url: '/', status: 200, ms });
+      const line = accessLine(BINDINGS, { reqId: 'r', operationId: 'o', method: 'GET', url: '/', status: 200, ms });
       const written = /"ms":([^,]+),/.exec(line)![1];
       if (written !== JSON.stringify(ms)) throw new Error(`${ms} written as ${written}`);
     }
