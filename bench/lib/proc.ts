@@ -72,8 +72,10 @@ export function startServer(name: string, options: StartOptions = {}): Promise<S
       reject(new Error(`${name} exited (${code ?? signal}) before it was ready${err ? `\n${err.slice(-2000)}` : ''}`));
     };
     child.once('exit', early);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
+    // Raw Buffers, never a decoder: after READY the runner drains the access log as `cat > /dev/null`
+    // would, a read(2) and nothing more, so the drain costs the machine as little as a log shipper can.
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('latin1');
       const line = out.split('\n').find((l) => l.startsWith('BENCH_READY '));
       if (!line) {
         out = out.slice(-100_000);
