@@ -69,8 +69,10 @@ const path = require('node:path');
 const { builtinModules } = require('node:module');
 const pkg = require(path.resolve('package.json'));
 const deps = new Set(Object.keys(pkg.dependencies || {}));
-// Loaded inside try/catch, with a fallback when absent (pino-pretty: the CLI prints JSON without it).
-const optional = new Set(['pino-pretty']);
+// Loaded inside try/catch, with a fallback when absent (pino-pretty: the CLI prints JSON without it),
+// and the optional peer dependencies (@opentelemetry/api: the application's, when it traces).
+const optionalPeers = Object.entries(pkg.peerDependenciesMeta || {}).filter(([, meta]) => meta.optional).map(([name]) => name);
+const optional = new Set(['pino-pretty', ...optionalPeers]);
 const files = [];
 const walk = (dir) => {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

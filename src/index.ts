@@ -30,3 +30,4 @@ export type {
 } from './contract/handler';
 export type { UploadedFile } from './binding/multipart';
 export type { MetricsOptions } from './observability/metrics';
+export type { CorsOptions } from './http/cors';

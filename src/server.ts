@@ -27,7 +27,9 @@ import { type FastifyPlugin, fastifyPlugin } from './adapters/fastify';
 import { flushLogger, makeLogger } from './log';
 import type { CreateServerOptions } from './core/types';
 import { Metrics } from './observability/metrics';
+import { RequestTracing } from './observability/tracing';
 import { drain, shutdownTimeoutOf, trackSockets } from './observability/lifecycle';
+import { CorsPolicy } from './http/cors';
 
 export interface Listening {
   url: string;
@@ -183,6 +185,8 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
 
   const tags = options.tags?.length ? new Set(options.tags) : undefined;
   const served = tags ? operations.filter((op) => op.tags.some((t) => tags.has(t))) : operations;
+  // Checked before anything is loaded: a wrong `cors` option is a startup error saying what is expected.
+  const cors = options.cors === undefined || options.cors === false ? undefined : new CorsPolicy(options.cors, document, served, (err, origin) => log.error({ err, origin }, 'cors.origins threw: the origin is refused'));
   const missing = options.missingHandlers ?? 'fail';
   const handlers = await loadHandlers(options.handlers);
   const allIds = new Set(operations.map((op) => op.operationId));
@@ -281,9 +285,11 @@ export async function createServer(options: CreateServerOptions): Promise<Specbi
     prepare: context,
     builtins,
     metrics,
+    tracing: options.tracing === false ? undefined : RequestTracing.load({ apiName: (document as any)?.info?.title, apiVersion: (document as any)?.info?.version }),
     draining: () => shuttingDown,
     sseHeartbeat: options.sseHeartbeat ?? 15_000,
     ignoreTrailingSlash: options.ignoreTrailingSlash === true,
+    cors,
   });
   const core: CoreHandler = (request, responder) => pipeline.handle(request, responder);
   const handler = nodeHandler(core);

@@ -10,6 +10,7 @@ import { Person } from './models';
 import { check } from './security';
 import { closeStore, getStore, setDefaultStore } from './store';
 import type { SqlStoreOptions } from './sql-store';
+import type { CorsOptions } from '../../src';
 
 // Until a test or an embedder calls setStore, the handlers' store is the database the environment
 // names (create-store.ts): PostgreSQL with DATABASE_URL, else embedded PostgreSQL in ./data. Made on
@@ -48,9 +49,19 @@ export default {
   // EventSource, which cannot send headers) the api_key cookie.
   security: { apiKey: check, apiKeyCookie: check },
   models: { Person },
+  cors: corsFrom(process.env.CORS_ORIGINS),
   ready,
   onClose,
 };
+
+/**
+ * CORS_ORIGINS: the origins (comma-separated; `*` for any) whose browser pages may call the API with
+ * their X-API-Key. Unset or empty, CORS is off. A value that is no origin stops the start, naming it.
+ */
+export function corsFrom(value: string | undefined): CorsOptions | undefined {
+  const origins = (value ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+  return origins.length ? { origins } : undefined;
+}
 
 // `specbind serve` (what `npm start` runs) loads this module before it builds the server: open the
 // database now, so the migrations run at startup and a wrong DATABASE_URL is in the log before the

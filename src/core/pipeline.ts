@@ -23,6 +23,8 @@ import type { HandlerContext } from '../contract/handler';
 import type { ResponseValidationMode } from './types';
 import type { RequestMetrics } from '../observability/metrics';
 import { accessLog, type AccessLog } from '../log/access';
+import type { CorsPolicy } from '../http/cors';
+import type { RequestTracing, ServerSpan } from '../observability/tracing';
 
 export interface PipelineOptions {
   router: Router<PreparedOperation>;
@@ -41,12 +43,16 @@ export interface PipelineOptions {
   builtins: (method: string, path: string) => Promise<OutgoingResponse | undefined>;
   /** Observability hook-in (src/observability/metrics.ts): one observation per request. */
   metrics?: RequestMetrics;
+  /** OpenTelemetry server spans (src/observability/tracing.ts); absent when `@opentelemetry/api` is not installed. */
+  tracing?: RequestTracing;
   /** True while the server shuts down: responses then carry `Connection: close`. */
   draining?: () => boolean;
   /** ms of silence after which an open SSE stream gets a comment line (proxies keep it open); 0 for none. */
   sseHeartbeat: number;
   /** A path that matches nothing is tried without its trailing slash (or with one). */
   ignoreTrailingSlash?: boolean;
+  /** CORS (src/http/cors.ts): preflights answered before routing, allowed origins' answers marked; absent when off. */
+  cors?: CorsPolicy;
 }
 
 /** What an adapter gives the core for one request: where its response goes, and word of a client that goes away. */
@@ -92,8 +98,12 @@ interface Exchange {
   uploading?: boolean;
   /** Query parameters that carry credentials (apiKey schemes `in: query`): their values stay out of the log. */
   secretQuery?: readonly string[];
+  /** A CORS preflight: its answer carries its own CORS headers, or none. */
+  preflight?: true;
   /** Behind `ctx.signal` (made on first use): aborted when the client goes away, or the server ends the stream at shutdown. */
   aborter?: AbortController;
+  /** The request's server span, while a tracer provider is registered. */
+  trace: ServerSpan | undefined;
 }
 
 class RequestContext implements HandlerContext {
@@ -134,7 +144,17 @@ class RequestContext implements HandlerContext {
   }
 
   get log(): Logger {
-    return (this.logger ??= this.baseLog.child({ reqId: this.requestId, operationId: this.op.info.operationId }));
+    const trace = this.exchange.trace;
+    return (this.logger ??= this.baseLog.child(
+      trace
+        ? { reqId: this.requestId, operationId: this.op.info.operationId, trace_id: trace.traceId, span_id: trace.spanId }
+        : { reqId: this.requestId, operationId: this.op.info.operationId },
+    ));
+  }
+
+  /** A handler's exception that became a 500: its span records it. */
+  failed(error: unknown): void {
+    if (this.exchange.trace) this.exchange.trace.failure = error;
   }
 
   /** Aborted when the client goes away before its response is complete (made on first use). */
@@ -214,7 +234,18 @@ export class Pipeline {
     const search = q === -1 ? '' : url.slice(q + 1);
     const header = request.header('x-request-id');
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
-    const exchange: Exchange = { request, url, path, requestId, operationId: undefined, started: logged || this.options.metrics ? performance.now() : 0, logged, responder };
+    const { tracing } = this.options;
+    const exchange: Exchange = {
+      request,
+      url,
+      path,
+      requestId,
+      operationId: undefined,
+      started: logged || this.options.metrics ? performance.now() : 0,
+      logged,
+      responder,
+      trace: tracing?.start(request, path),
+    };
     try {
       if (request.requiresHost && request.header('host') === undefined) {
         // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (the standalone server leaves this to us).
@@ -222,15 +253,21 @@ export class Pipeline {
         this.complete(exchange, plainProblem(problemBody(error, 400, path, false)));
         return;
       }
+      if (this.options.cors && request.method === 'OPTIONS' && this.preflight(exchange)) return;
       const routed = this.route(request.method, path);
       if (routed.kind === 'found') {
         exchange.operationId = routed.store.info.operationId;
+        if (exchange.trace) tracing!.routed(exchange.trace, request.method, this.options.basePath + routed.store.info.path, exchange.operationId);
         // Set only where there is one: a property added to every exchange costs a hidden-class change a request.
         if (routed.store.secretQuery) exchange.secretQuery = routed.store.secretQuery;
         this.run(routed.store, exchange, search, routed.params);
       } else {
         this.options.builtins(request.method, path).then(
-          (builtin) => this.complete(exchange, builtin ?? this.routingProblem(routed, path)),
+          (builtin) => {
+            // /healthz, /metrics, /docs: routes of their own, few and fixed.
+            if (builtin && exchange.trace) tracing!.routed(exchange.trace, request.method, path);
+            this.complete(exchange, builtin ?? this.routingProblem(routed, path));
+          },
           (error) => this.complete(exchange, this.unexpected(error, exchange)),
         );
       }
@@ -240,6 +277,7 @@ export class Pipeline {
   }
 
   private unexpected(error: unknown, exchange: Exchange): OutgoingResponse {
+    if (exchange.trace) exchange.trace.failure = error;
     this.options.log.error({ err: error, reqId: exchange.requestId, operationId: exchange.operationId }, 'unexpected error outside a handler');
     return plainProblem(problemBody(HttpError.of('internalError', 'unexpected error'), 500, exchange.path, true));
   }
@@ -247,6 +285,7 @@ export class Pipeline {
   /** What every response gets on its way out (its request id, `Connection: close` while draining, a log line, metrics), then to the adapter. */
   private complete(exchange: Exchange, response: OutgoingResponse): void {
     response.headers['x-request-id'] = exchange.requestId;
+    if (this.options.cors && !exchange.preflight) this.options.cors.decorate(exchange.request.header('origin'), response.headers);
     // Answered before a streamed upload has all arrived: the rest is not read, so the connection closes (lingering).
     if (this.options.draining?.() || (exchange.uploading && !exchange.request.body.complete)) response.headers.connection = 'close';
     if (response.stream) {
@@ -254,12 +293,28 @@ export class Pipeline {
       return;
     }
     if (exchange.logged || this.options.metrics) {
-      const { request, operationId } = exchange;
+      const { request, operationId, trace } = exchange;
       const ms = performance.now() - exchange.started;
       this.options.metrics?.request(operationId, request.method, response.status, ms / 1000);
-      if (exchange.logged) this.access({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: Math.round(ms * 1000) / 1000 });
+      if (exchange.logged) {
+        this.access({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: Math.round(ms * 1000) / 1000, trace_id: trace?.traceId, span_id: trace?.spanId });
+      }
     }
+    if (exchange.trace) this.endSpan(exchange, exchange.trace, response.status);
     this.write(exchange, response);
+  }
+
+  /** The span ends with the response (a stream's when it has ended); its query as the access log shows it. */
+  private endSpan(exchange: Exchange, trace: ServerSpan, status: number, streamFailure?: unknown): void {
+    const url = loggedUrl(exchange);
+    const q = url.indexOf('?');
+    if (q !== -1 && q < url.length - 1) trace.span.setAttribute('url.query', url.slice(q + 1));
+    this.options.tracing!.end(trace, status, streamFailure);
+  }
+
+  /** Calls the handler: in its request's span context when there is one, so the application's spans nest under it. */
+  private call(op: PreparedOperation, input: Record<string, unknown>, ctx: RequestContext, exchange: Exchange): unknown {
+    return exchange.trace ? this.options.tracing!.run(exchange.trace, op.handler, input, ctx) : op.handler(input, ctx);
   }
 
   /** Hands the response to the adapter; one it cannot write becomes a plain 500. */
@@ -271,6 +326,7 @@ export class Pipeline {
       if (response.stream) closeSource(response.stream.source);
       this.options.log.error({ err: error, reqId: exchange.requestId, operationId: exchange.operationId }, 'response could not be written');
       const fallback = plainProblem(problemBody(HttpError.of('internalError', 'the response could not be written'), 500, exchange.path, true), { 'x-request-id': exchange.requestId });
+      if (this.options.cors && !exchange.preflight) this.options.cors.decorate(exchange.request.header('origin'), fallback.headers);
       try {
         exchange.responder.send(fallback);
       } catch {
@@ -316,7 +372,11 @@ export class Pipeline {
         if (operationId) this.options.metrics?.streamFailed(operationId);
         this.options.log.error({ err: outcome.error, reqId: exchange.requestId, operationId, bytes: outcome.bytes }, 'streamed response failed: the client got an incomplete body');
       }
-      if (exchange.logged) this.access({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: total, bytes: outcome.bytes, stream: outcome.kind });
+      const { trace } = exchange;
+      if (exchange.logged) {
+        this.access({ reqId: exchange.requestId, operationId, method: request.method, url: loggedUrl(exchange), status: response.status, ms: total, bytes: outcome.bytes, stream: outcome.kind, trace_id: trace?.traceId, span_id: trace?.spanId });
+      }
+      if (trace) this.endSpan(exchange, trace, response.status, outcome.kind === 'failed' ? (outcome.error ?? new Error('the stream failed')) : undefined);
     };
     this.write(exchange, response);
   }
@@ -346,6 +406,33 @@ export class Pipeline {
       if (get.kind === 'found') return get;
     }
     return match;
+  }
+
+  /**
+   * A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method), answered before routing and
+   * security: it never reaches a handler. A document path answers 204 with what it allows (the path of the
+   * operation the actual request would reach; for a method no operation there declares, the path's
+   * answer, which the browser then refuses), an origin not allowed 403, another path 404, both without
+   * CORS headers. False when the request is no preflight (it is then routed as any OPTIONS).
+   */
+  private preflight(exchange: Exchange): boolean {
+    const { request, path } = exchange;
+    const origin = request.header('origin');
+    const method = request.header('access-control-request-method');
+    if (origin === undefined || method === undefined) return false;
+    exchange.preflight = true;
+    let routed = this.route(method, path);
+    if (routed.kind === 'methodNotAllowed') routed = this.route(routed.allowed[0], path);
+    if (routed.kind !== 'found') {
+      this.complete(exchange, this.routingProblem({ kind: 'notFound' }, path));
+      return true;
+    }
+    // The span is the path's (a preflight belongs to no operation).
+    if (exchange.trace) this.options.tracing!.routed(exchange.trace, request.method, this.options.basePath + routed.store.info.path);
+    const headers = this.options.cors!.preflight(origin, routed.store.info.path);
+    const refused = () => HttpError.of('forbidden', `the origin ${origin} is not allowed by this server's CORS policy`);
+    this.complete(exchange, headers ? { status: 204, headers } : plainProblem(problemBody(refused(), 403, path, false)));
+    return true;
   }
 
   private routingProblem(routed: { kind: 'notFound' } | { kind: 'methodNotAllowed'; allowed: string[] }, path: string): OutgoingResponse {
@@ -379,7 +466,7 @@ export class Pipeline {
       const errors: ViolationDetail[] = [];
       const input = this.bindParameters(compiled, request, search, pathParams, errors);
       if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
-      const result = op.handler(input, ctx);
+      const result = this.call(op, input, ctx, exchange);
       if (isThenable(result)) {
         void this.settle(op, ctx, exchange, Promise.resolve(result), accept);
         return;
@@ -427,7 +514,7 @@ export class Pipeline {
       this.conclude(op, ctx, exchange, accept, () => {
         input.body = this.upload(op, exchange);
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
-        return op.handler(input, ctx);
+        return this.call(op, input, ctx, exchange);
       });
       return;
     }
@@ -435,13 +522,13 @@ export class Pipeline {
       this.conclude(op, ctx, exchange, accept, () => {
         if (media) this.acceptBody(compiled, media, body, input, errors);
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
-        return op.handler(input, ctx);
+        return this.call(op, input, ctx, exchange);
       });
     if (!media) {
       this.conclude(op, ctx, exchange, accept, () => {
         this.bodyByDefault(compiled, input, errors);
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
-        return op.handler(input, ctx);
+        return this.call(op, input, ctx, exchange);
       });
       return;
     }
@@ -498,7 +585,10 @@ export class Pipeline {
     try {
       try {
         // Security first: an unauthenticated client cannot make the server read its body.
-        if (op.security) ctx.principal = await op.security(request, search, op.info);
+        if (op.security) {
+          const { security } = op;
+          ctx.principal = await (exchange.trace ? this.options.tracing!.run(exchange.trace, () => security(request, search, op.info)) : security(request, search, op.info));
+        }
         compiled ??= op.compiled ?? this.compileOnFirstUse(op);
         const errors: ViolationDetail[] = [];
         const input = this.bindParameters(compiled, request, search, pathParams, errors);
@@ -509,7 +599,7 @@ export class Pipeline {
         else if (media) this.acceptBody(compiled, media, await this.bodyOf(request), input, errors);
         else if (compiled.body) this.bodyByDefault(compiled, input, errors);
         if (errors.length) throw HttpError.of('validationFailed', describe(errors), { errors });
-        let result = op.handler(input, ctx);
+        let result = this.call(op, input, ctx, exchange);
         if (isThenable(result)) result = await this.withinTimeout(Promise.resolve(result), op, exchange);
         response = this.reply(op, ctx, result, path, accept);
       } catch (error) {
@@ -736,6 +826,7 @@ export class Pipeline {
   private fail(op: PreparedOperation, ctx: RequestContext, error: unknown, path: string, accept: string | undefined): OutgoingResponse {
     if (!(error instanceof HttpError)) {
       ctx.log.error({ err: error }, `handler ${op.info.operationId} failed`);
+      ctx.failed(error);
       const detail = this.options.production ? undefined : `${op.info.operationId} threw: ${(error as Error)?.message ?? String(error)}`;
       return this.own(op, ctx, HttpError.of('internalError', detail), path, accept);
     }

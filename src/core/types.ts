@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { LoggerOptions } from '../log';
 import type { Handler, ModelClass, SecurityCheck } from '../contract/handler';
 import type { MetricsOptions } from '../observability/metrics';
+import type { CorsOptions } from '../http/cors';
 
 export type ResponseValidationMode = 'strict' | 'warn' | 'off';
 export type MissingHandlers = 'fail' | 'mock' | 'notImplemented';
@@ -60,8 +61,19 @@ export interface CreateServerOptions {
   tags?: string[];
   /** Prometheus metrics at GET /metrics (default on); false turns them off, an object moves or tunes them. */
   metrics?: boolean | MetricsOptions;
+  /**
+   * OpenTelemetry server spans (default true): used when the application has `@opentelemetry/api` (an
+   * optional peer dependency) and has registered a tracer provider, and costing nothing otherwise;
+   * false never makes a span (README, "Traces").
+   */
+  tracing?: boolean;
   /** How long close() (and SIGTERM) lets in-flight requests finish, in ms (env SPECBIND_SHUTDOWN_TIMEOUT; default 8000). */
   shutdownTimeout?: number;
   /** Called once by close(), after in-flight requests have finished: close database pools here. */
   onClose?: () => Promise<void> | void;
+  /**
+   * CORS for browser pages on other origins (README, "CORS"): the allowed origins, and whether they may
+   * send credentials. Off when absent: no preflight is answered and no answer carries CORS headers.
+   */
+  cors?: CorsOptions | false;
 }

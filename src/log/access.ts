@@ -18,6 +18,9 @@ export interface AccessFields {
   /** A streamed response: the bytes that went out, and how it ended. */
   bytes?: number;
   stream?: string;
+  /** The request's OpenTelemetry span, when it is traced. */
+  trace_id?: string;
+  span_id?: string;
 }
 
 export type AccessLog = (fields: AccessFields) => void;
@@ -39,6 +42,7 @@ export function accessLine(bindings: string, f: AccessFields): string {
   line += `,"method":${quote(f.method)},"url":${quote(f.url)},"status":${f.status},"ms":${milliseconds(f.ms)}`;
   if (f.bytes !== undefined) line += `,"bytes":${number(f.bytes)}`;
   if (f.stream !== undefined) line += `,"stream":${quote(f.stream)}`;
+  if (f.trace_id !== undefined) line += `,"trace_id":${quote(f.trace_id)},"span_id":${quote(f.span_id ?? '')}`;
   return `${line},"msg":"request"}\n`;
 }
 

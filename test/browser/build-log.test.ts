@@ -9,7 +9,7 @@
 // The origin is a node:http server of this test: it serves the page at /, and hands every other
 // request to specbind's `server.handler` (the current instance), so specbind runs unchanged. It also
 // records each log request (its Last-Event-ID, credentials and status) and can cut its connection.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type SpecbindServer } from '../../src';
 import config from '../../handlers/_app/config';
 import { MemoryStore, setStore } from '../../handlers/_app/store';
+import { CHROMIUM, requireChromium } from '../helpers/browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SPEC = path.join(__dirname, '../../openapi/api.yaml');
 const HANDLERS = path.join(__dirname, '../../handlers');
 const ARTIFACTS = path.join(__dirname, '../artifacts');
@@ -99,12 +99,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}. This test uses Debian's chromium, never a downloaded browser: ` +
-        'install it with `apt-get update && apt-get install -y chromium` (or set CHROMIUM_PATH).',
-    );
-  }
+  requireChromium();
   process.env.API_KEYS = KEY;
   process.env.BUILD_LOG_STEP_MS = String(STEP_MS);
   setStore(new MemoryStore());

@@ -4,15 +4,15 @@
 // this server and shows its answers.
 // Run by `npm run test:browser` (jest.browser.config.js), not by `npm test`. Screenshots go to
 // test/artifacts/ (ignored by git), on failure too.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createServer } from '../../src';
 import config from '../../handlers/_app/config';
 import { MemoryStore, setStore } from '../../handlers/_app/store';
+import { CHROMIUM, requireChromium } from '../helpers/browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SPEC = path.join(__dirname, '../../openapi/api.yaml');
 const HANDLERS = path.join(__dirname, '../../handlers');
 const ARTIFACTS = path.join(__dirname, '../artifacts');
@@ -31,12 +31,7 @@ const pageErrors: string[] = [];
 jest.setTimeout(60_000);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}. This test uses Debian's chromium, never a downloaded browser: ` +
-        'install it with `apt-get update && apt-get install -y chromium` (or set CHROMIUM_PATH).',
-    );
-  }
+  requireChromium();
   process.env.API_KEYS = KEY;
   setStore(new MemoryStore());
   const server = await createServer({ spec: SPEC, handlers: HANDLERS, ...config, logger: { level: 'silent' } });

@@ -29,6 +29,9 @@ const CASES: Array<[string, AccessFields]> = [
   ['a streamed response', { reqId: 'r', operationId: 'download', method: 'GET', url: '/f', status: 200, ms: 1234.56, bytes: 1073741824, stream: 'complete' }],
   ['durations that round oddly', { reqId: 'r', operationId: 'op', method: 'GET', url: '/', status: 200, ms: 0.1 + 0.2 }],
   ['a long duration', { reqId: 'r', operationId: 'op', method: 'GET', url: '/', status: 200, ms: 86_400_000.001 }],
+  ['a traced request', { reqId: 'r', operationId: 'op', method: 'GET', url: '/', status: 200, ms: 2, trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' }],
+  ['a traced stream', { reqId: 'r', operationId: 'op', method: 'GET', url: '/', status: 200, ms: 2, bytes: 10, stream: 'aborted', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' }],
+  ['untraced, the ids undefined as the pipeline passes them', { reqId: 'r', operationId: 'op', method: 'GET', url: '/', status: 200, ms: 2, trace_id: undefined, span_id: undefined }],
 ];
 
 describe('the access line', () => {
