@@ -23,11 +23,11 @@ function benchMetrics(setting: string | undefined): boolean | { processMetrics?:
  * sampled, spans batched (BatchSpanProcessor) to an exporter that drops them: what a traced request
  * costs in this process, without the collector's network and encoding. BENCH_TRACING=0.1: a tenth of
  * the traces sampled (TraceIdRatioBasedSampler), as production often runs. Unset: the API installed,
- * no provider (the default case).
+ * no provider (the default case); BENCH_TRACING=off: `tracing: false`, nothing looked up a request.
  */
 function benchTracing(): void {
   const setting = process.env.BENCH_TRACING;
-  if (!setting) return;
+  if (!setting || setting === 'off') return;
   const { NodeTracerProvider, BatchSpanProcessor, AlwaysOnSampler, TraceIdRatioBasedSampler } = require('@opentelemetry/sdk-trace-node');
   const sampler = setting === '1' ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(Number(setting));
   let exported = 0;
@@ -54,6 +54,7 @@ async function main() {
     metrics: benchMetrics(process.env.BENCH_METRICS),
     // The library's default (lazy) unless BENCH_COMPILE says otherwise: warm-up compiles what is measured.
     compile: process.env.BENCH_COMPILE as 'eager' | 'lazy' | undefined,
+    tracing: process.env.BENCH_TRACING !== 'off',
   });
   const initMs = performance.now() - started;
   const listening = await server.listen(PORT, HOST);
