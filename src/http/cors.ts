@@ -109,13 +109,14 @@ export class CorsPolicy {
   }
 
   private allowOrigin(origin: string, headers: Headers): void {
+    // The answer depends on the Origin, even with '*' (a request without one gets no CORS headers):
+    // a cache in between must not hand it to another origin, or to a request that sent none.
+    headers.vary = withOrigin(headers.vary);
     if (this.star) {
       headers['access-control-allow-origin'] = '*';
       return;
     }
     headers['access-control-allow-origin'] = origin;
-    // The answer depends on the Origin: a cache in between must not hand it to another origin.
-    headers.vary = withOrigin(headers.vary);
     if (this.credentials) headers['access-control-allow-credentials'] = 'true';
   }
 }
