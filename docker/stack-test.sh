@@ -146,30 +146,13 @@ for _ in $(seq 1 100); do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; d
 $DOCKER version >/dev/null 2>&1 || fail "dockerd did not start"
 
 # ---- images: one debootstrap bookworm base; Node on it for specbind; Debian's packages for the others
-base=$(awk 'toupper($1) == "FROM" { print $2; exit }' docker/Dockerfile)
-major=$(echo "$base" | sed -n 's/^node:\([0-9][0-9]*\)-.*/\1/p')
-[ -n "$major" ] || fail "cannot tell the Node version of the base image $base"
-node_bin=$(bash scripts/node-version.sh "$major") || fail "cannot install Node $major (scripts/node-version.sh)"
+source docker/base-image.sh
+find_base_node
 step "making the bookworm base (debootstrap) and $base on it"
 rootfs="$work/rootfs"
-debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
-  { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap"; }
-rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-tar -C "$rootfs" -c . | $DOCKER import \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'CMD ["bash"]' - specbind-stack-test/bookworm:base >/dev/null || fail "docker import (bookworm)"
-# As image-test.sh makes it: Node in /usr/local, this machine's npm and CA bundle, a `node` user 1000:1000.
-install -D -m 0755 "$node_bin/node" "$rootfs/usr/local/bin/node"
-mkdir -p "$rootfs/usr/local/lib/node_modules"
-cp -a "$(npm root -g 2>/dev/null)/npm" "$rootfs/usr/local/lib/node_modules/npm"
-ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
-ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
-install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
-chroot "$rootfs" sh -c 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node'
-tar -C "$rootfs" -c . | $DOCKER import \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
-  --change 'CMD ["node"]' - "$base" >/dev/null || fail "docker import ($base)"
+debootstrap_bookworm "$rootfs"
+import_rootfs "$rootfs" specbind-stack-test/bookworm:base '["bash"]'
+make_base_image "$rootfs"
 rm -rf "$rootfs"
 
 image=specbind:stack-test
