@@ -6,7 +6,14 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 specs="${SPECS:-$repo/../shared/specs}"
 work="$(mktemp -d)"
 server=""
-cleanup() { if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"; }
+# `npx specbind serve &` is npx's pid; the server is its child (or grandchild), which a SIGTERM to npx
+# leaves running: every process below it is stopped, deepest first, then npx.
+stop_tree() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do stop_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+cleanup() { if [ -n "$server" ]; then stop_tree "$server"; fi; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "newcomer: FAILED: $*" >&2; exit 1; }
 
