@@ -9,16 +9,15 @@
 // The origin is a node:http server of this test: it serves the page at /, and hands every other
 // request to specbind's `server.handler` (the current instance), so specbind runs unchanged. It also
 // records each log request (its Last-Event-ID, credentials and status) and can cut its connection.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createServer, type SpecbindServer } from '../../src';
 import config from '../../handlers/_app/config';
 import { MemoryStore, setStore } from '../../handlers/_app/store';
-import { CHROMIUM, requireChromium } from '../helpers/browser';
+import { openChromium, type OpenBrowser, requireChromium } from '../helpers/browser';
 
 const SPEC = path.join(__dirname, '../../openapi/api.yaml');
 const HANDLERS = path.join(__dirname, '../../handlers');
@@ -68,8 +67,7 @@ interface LogRequest {
 let api: SpecbindServer;
 let front: Server;
 let origin: string;
-let profileDir: string | undefined;
-let context: BrowserContext | undefined;
+let browser: OpenBrowser | undefined;
 let page: Page;
 const logRequests: LogRequest[] = [];
 const pageErrors: string[] = [];
@@ -108,13 +106,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
 
-  profileDir = mkdtempSync(path.join(tmpdir(), 'specbind-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await openChromium();
+  page = browser.page;
   page.on('pageerror', (error) => pageErrors.push(String(error)));
 });
 
@@ -127,8 +120,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   for (const request of logRequests) request.res.destroy();
   await new Promise((resolve) => front?.close(resolve));
   await api?.close();
@@ -198,7 +190,7 @@ test('an EventSource follows the log across a restart and a dropped connection: 
 });
 
 test('without the cookie the EventSource is refused (401) and does not retry', async () => {
-  await context!.clearCookies();
+  await browser!.context.clearCookies();
   const before = logRequests.length;
   await page.goto(`${origin}/no-key`);
   await waitForClosed();

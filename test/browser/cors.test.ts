@@ -5,16 +5,14 @@
 // handlers/_app/config.ts reads it. Served to an API that does not allow that origin, the page's
 // fetch fails after the preflight, and no request reaches an operation.
 // Run by `npm run test:browser` (jest.browser.config.js), not by `npm test`.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createServer } from '../../src';
 import config, { corsFrom } from '../../handlers/_app/config';
 import { MemoryStore, setStore } from '../../handlers/_app/store';
-import { CHROMIUM, requireChromium } from '../helpers/browser';
+import { openChromium, type OpenBrowser, requireChromium } from '../helpers/browser';
 
 const SPEC = path.join(__dirname, '../../openapi/api.yaml');
 const HANDLERS = path.join(__dirname, '../../handlers');
@@ -32,8 +30,7 @@ let pageOrigin: string;
 let allowing: Api;
 let refusing: Api;
 let caching: Api;
-let profileDir: string | undefined;
-let context: BrowserContext | undefined;
+let browser: OpenBrowser | undefined;
 let page: Page;
 const savedApiKeys = process.env.API_KEYS;
 
@@ -72,19 +69,13 @@ beforeAll(async () => {
   refusing = await api('https://elsewhere.example');
   caching = await api(pageOrigin, 600);
 
-  profileDir = mkdtempSync(path.join(tmpdir(), 'specbind-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await openChromium();
+  page = browser.page;
   await page.goto(pageOrigin);
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await allowing?.close();
   await refusing?.close();
   await caching?.close();

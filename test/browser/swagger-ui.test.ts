@@ -4,14 +4,13 @@
 // this server and shows its answers.
 // Run by `npm run test:browser` (jest.browser.config.js), not by `npm test`. Screenshots go to
 // test/artifacts/ (ignored by git), on failure too.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { createServer } from '../../src';
 import config from '../../handlers/_app/config';
 import { MemoryStore, setStore } from '../../handlers/_app/store';
-import { CHROMIUM, requireChromium } from '../helpers/browser';
+import { openChromium, type OpenBrowser, requireChromium } from '../helpers/browser';
 
 const SPEC = path.join(__dirname, '../../openapi/api.yaml');
 const HANDLERS = path.join(__dirname, '../../handlers');
@@ -22,8 +21,7 @@ const UI_TIMEOUT = 15_000;
 
 let baseUrl: string;
 let closeServer: (() => Promise<void>) | undefined;
-let profileDir: string | undefined;
-let context: BrowserContext | undefined;
+let browser: OpenBrowser | undefined;
 let page: Page;
 const savedApiKeys = process.env.API_KEYS;
 const pageErrors: string[] = [];
@@ -37,15 +35,9 @@ beforeAll(async () => {
   const server = await createServer({ spec: SPEC, handlers: HANDLERS, ...config, logger: { level: 'silent' } });
   ({ url: baseUrl, close: closeServer } = await server.listen(0, '127.0.0.1'));
 
-  profileDir = mkdtempSync(path.join(tmpdir(), 'specbind-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(UI_TIMEOUT);
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await openChromium({ viewport: { width: 1280, height: 900 } });
+  browser.context.setDefaultTimeout(UI_TIMEOUT);
+  page = browser.page;
   page.on('pageerror', (error) => pageErrors.push(String(error)));
 });
 
@@ -54,8 +46,7 @@ afterAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'swagger-ui.png'), fullPage: true }).catch(() => undefined);
   }
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await closeServer?.();
   if (savedApiKeys === undefined) delete process.env.API_KEYS;
   else process.env.API_KEYS = savedApiKeys;
