@@ -285,7 +285,7 @@ export class Pipeline {
   /** What every response gets on its way out (its request id, `Connection: close` while draining, a log line, metrics), then to the adapter. */
   private complete(exchange: Exchange, response: OutgoingResponse): void {
     response.headers['x-request-id'] = exchange.requestId;
-    if (this.options.cors && !exchange.preflight) this.options.cors.decorate(exchange.request.header('origin'), response.headers);
+    this.markCors(exchange, response.headers);
     // Answered before a streamed upload has all arrived: the rest is not read, so the connection closes (lingering).
     if (this.options.draining?.() || (exchange.uploading && !exchange.request.body.complete)) response.headers.connection = 'close';
     if (response.stream) {
@@ -317,6 +317,11 @@ export class Pipeline {
     return exchange.trace ? this.options.tracing!.run(exchange.trace, op.handler, input, ctx) : op.handler(input, ctx);
   }
 
+  /** An allowed origin's answer gets its CORS headers (a preflight's answer carries its own). */
+  private markCors(exchange: Exchange, headers: OutgoingResponse['headers']): void {
+    if (this.options.cors && !exchange.preflight) this.options.cors.decorate(exchange.request.header('origin'), headers);
+  }
+
   /** Hands the response to the adapter; one it cannot write becomes a plain 500. */
   private write(exchange: Exchange, response: OutgoingResponse): void {
     try {
@@ -326,7 +331,7 @@ export class Pipeline {
       if (response.stream) closeSource(response.stream.source);
       this.options.log.error({ err: error, reqId: exchange.requestId, operationId: exchange.operationId }, 'response could not be written');
       const fallback = plainProblem(problemBody(HttpError.of('internalError', 'the response could not be written'), 500, exchange.path, true), { 'x-request-id': exchange.requestId });
-      if (this.options.cors && !exchange.preflight) this.options.cors.decorate(exchange.request.header('origin'), fallback.headers);
+      this.markCors(exchange, fallback.headers);
       try {
         exchange.responder.send(fallback);
       } catch {
@@ -430,8 +435,8 @@ export class Pipeline {
     // The span is the path's (a preflight belongs to no operation).
     if (exchange.trace) this.options.tracing!.routed(exchange.trace, request.method, this.options.basePath + routed.store.info.path);
     const headers = this.options.cors!.preflight(origin, routed.store.info.path);
-    const refused = () => HttpError.of('forbidden', `the origin ${origin} is not allowed by this server's CORS policy`);
-    this.complete(exchange, headers ? { status: 204, headers } : plainProblem(problemBody(refused(), 403, path, false)));
+    if (headers) this.complete(exchange, { status: 204, headers });
+    else this.complete(exchange, plainProblem(problemBody(HttpError.of('forbidden', `the origin ${origin} is not allowed by this server's CORS policy`), 403, path, false)));
     return true;
   }
 
@@ -586,8 +591,7 @@ export class Pipeline {
       try {
         // Security first: an unauthenticated client cannot make the server read its body.
         if (op.security) {
-          const { security } = op;
-          ctx.principal = await (exchange.trace ? this.options.tracing!.run(exchange.trace, () => security(request, search, op.info)) : security(request, search, op.info));
+          ctx.principal = await (exchange.trace ? this.options.tracing!.run(exchange.trace, op.security, request, search, op.info) : op.security(request, search, op.info));
         }
         compiled ??= op.compiled ?? this.compileOnFirstUse(op);
         const errors: ViolationDetail[] = [];

@@ -62,8 +62,8 @@ export interface CreateServerOptions {
   /** Prometheus metrics at GET /metrics (default on); false turns them off, an object moves or tunes them. */
   metrics?: boolean | MetricsOptions;
   /**
-   * OpenTelemetry server spans (default true): used when the application has `@opentelemetry/api` (an
-   * optional peer dependency) and has registered a tracer provider, and costing nothing otherwise;
+   * OpenTelemetry server spans (default true): made once the application has registered a tracer
+   * provider through `@opentelemetry/api` (an optional peer dependency), costing nothing before;
    * false never makes a span (README, "Traces").
    */
   tracing?: boolean;

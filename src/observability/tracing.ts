@@ -3,9 +3,11 @@
 // the caller's span, and the handler (and a security check) runs in its context, so the application's
 // own spans and instrumented outgoing calls nest under it.
 //
-// `@opentelemetry/api` is an optional peer dependency: it is looked for once, at createServer. Without
-// it nothing here is loaded; with it but no tracer provider registered (the API's no-op one), a request
-// pays one property read to find that out, and a provider registered later is used from then on.
+// `@opentelemetry/api` is an optional peer dependency (the application's copy is the one used; npm
+// installs it with specbind anyway, as prom-client's dependency). It is looked for once, at
+// createServer: where it cannot be loaded, nothing here is. With no tracer provider registered (the
+// API's no-op one), a request pays one property read to find that out, and a provider registered
+// later is used from then on.
 import type * as Otel from '@opentelemetry/api';
 import type { CoreRequest } from '../http/request';
 
@@ -37,8 +39,6 @@ export interface TracingIdentity {
   /** The document's `info.title` and `info.version` (`api.name`, `api.version`). */
   apiName?: string;
   apiVersion?: string;
-  /** specbind's own version, the tracer's. */
-  version?: string;
 }
 
 export class RequestTracing {
@@ -72,7 +72,7 @@ export class RequestTracing {
     if (delegate === this.noop) return undefined;
     if (delegate !== this.delegate) {
       this.delegate = delegate;
-      this.tracer = delegate.getTracer('specbind', this.identity.version);
+      this.tracer = delegate.getTracer('specbind');
     }
     return this.tracer;
   }
