@@ -30,19 +30,11 @@ container=specbind-image-test-$$
 dockerd_pid=
 step() { echo "image-test: $* ($((SECONDS))s)"; }
 
+source docker/private-docker.sh
 cleanup() {
   set +e
-  if [ -n "$dockerd_pid" ]; then
-    $DOCKER rm -f "$container" >/dev/null 2>&1
-    echo "image-test: stopping dockerd ($((SECONDS))s)"
-    kill "$dockerd_pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  # dockerd leaves mounts behind (its network namespace; overlays if it died hard): unmount first.
-  grep -o "$work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  if mountpoint -q "$work"; then umount -l "$work"; fi
-  rm -rf "$work"
-  echo "image-test: cleaned up ($((SECONDS))s)"
+  if [ -n "$dockerd_pid" ]; then $DOCKER rm -f "$container" >/dev/null 2>&1; fi
+  remove_private_docker image-test
 }
 trap cleanup EXIT
 
@@ -55,15 +47,8 @@ fail() {
   exit 1
 }
 
-step "starting dockerd"
-dockerd --bridge=none --iptables=false --ip6tables=false \
-  --data-root "$work/root" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
-  -H "$DOCKER_HOST" >"$work/dockerd.log" 2>&1 &
-dockerd_pid=$!
-for _ in $(seq 1 100); do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; done
-$DOCKER version >/dev/null 2>&1 || fail "dockerd did not start"
+start_dockerd
 
-source docker/base-image.sh
 find_base_node
 step "making the base image $base (debootstrap bookworm + node $("$node_bin/node" --version) from the npm registry + this machine's npm $(npm --version))"
 make_base_image "$work/rootfs"

@@ -108,6 +108,7 @@ dockerd_pid=
 passed=0
 step() { echo "stack-test: $* ($((SECONDS))s)"; }
 
+source docker/private-docker.sh
 cleanup() {
   set +e
   if [ -n "$dockerd_pid" ]; then
@@ -118,15 +119,8 @@ cleanup() {
       done
     fi
     "${compose[@]}" down -v -t 5 >/dev/null 2>&1
-    echo "stack-test: stopping dockerd ($((SECONDS))s)"
-    kill "$dockerd_pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
   fi
-  # dockerd leaves mounts behind (network namespaces; overlays if it died hard): unmount first.
-  grep -o "$work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  if mountpoint -q "$work"; then umount -l "$work"; fi
-  rm -rf "$work"
-  echo "stack-test: cleaned up ($((SECONDS))s)"
+  remove_private_docker stack-test
 }
 trap cleanup EXIT
 
@@ -136,17 +130,10 @@ fail() {
   exit 1
 }
 
-step "starting dockerd"
 # Compose makes a bridge network of its own from this pool (one not likely used on the host).
-dockerd --bridge=none --iptables=false --ip6tables=false --default-address-pool base=10.213.0.0/16,size=24 \
-  --data-root "$work/root" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
-  -H "$DOCKER_HOST" >"$work/dockerd.log" 2>&1 &
-dockerd_pid=$!
-for _ in $(seq 1 100); do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; done
-$DOCKER version >/dev/null 2>&1 || fail "dockerd did not start"
+start_dockerd --default-address-pool base=10.213.0.0/16,size=24
 
 # ---- images: one debootstrap bookworm base; Node on it for specbind; Debian's packages for the others
-source docker/base-image.sh
 find_base_node
 step "making the bookworm base (debootstrap) and $base on it"
 rootfs="$work/rootfs"

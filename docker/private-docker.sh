@@ -1,6 +1,34 @@
-# Sourced by docker/image-test.sh and docker/stack-test.sh: the local stand-in for docker/Dockerfile's
+# Sourced by docker/image-test.sh and docker/stack-test.sh: a private dockerd in a scratch folder
+# ($work, a tmpfs), removed with everything it made; and the local stand-in for docker/Dockerfile's
 # base image (node:<major>-bookworm-slim cannot be pulled here), made with debootstrap and the npm
-# registry's Node. Expects $DOCKER (the client), $work (a scratch folder) and fail() from the caller.
+# registry's Node. Expects $DOCKER (the client), $DOCKER_HOST (a socket in $work), $work, and
+# step() and fail() from the caller.
+
+# start_dockerd [DOCKERD_ARGS...]: no default bridge and no iptables (it must not touch the host's
+# network); sets $dockerd_pid, returns once it answers.
+start_dockerd() {
+  step "starting dockerd"
+  dockerd --bridge=none --iptables=false --ip6tables=false "$@" \
+    --data-root "$work/root" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
+    -H "$DOCKER_HOST" >"$work/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 1 100); do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; done
+  $DOCKER version >/dev/null 2>&1 || fail "dockerd did not start"
+}
+
+# remove_private_docker NAME: stops dockerd (if started) and removes $work, mounts included.
+remove_private_docker() {
+  if [ -n "${dockerd_pid:-}" ]; then
+    echo "$1: stopping dockerd ($((SECONDS))s)"
+    kill "$dockerd_pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  # dockerd leaves mounts behind (network namespaces; overlays if it died hard): unmount first.
+  grep -o "$work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  if mountpoint -q "$work"; then umount -l "$work"; fi
+  rm -rf "$work"
+  echo "$1: cleaned up ($((SECONDS))s)"
+}
 
 # Sets $base (the Dockerfile's FROM tag) and $node_bin (a folder holding that Node major's binary).
 find_base_node() {
