@@ -45,7 +45,7 @@ function baseline(file: string, folder: boolean): Promise<Baseline> {
 }
 
 /** One request on a fresh connection: ms until the whole answer has arrived. */
-function timedRequest(url: string, probe: { method: string; path: string; headers: Record<string, string> }): Promise<{ ms: number; status: number }> {
+export function timedRequest(url: string, probe: { method: string; path: string; headers: Record<string, string> }): Promise<{ ms: number; status: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = request(url + probe.path, { method: probe.method, headers: probe.headers, agent: false }, (res) => {

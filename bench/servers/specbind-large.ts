@@ -1,10 +1,13 @@
-// specbind serving a large real document with mock handlers (missingHandlers: 'mock'), for
-// bench/large.ts. Env: BENCH_SPEC (file or folder entry), BENCH_COMPILE ('lazy' | 'eager').
-// READY carries initMs (createServer) and `probe`: a request to a never-called operation (the last
-// GET of the document whose required parameters are all in the path), with credentials for it.
+// specbind serving a large real document, for bench/large.ts and bench/first-request.ts. Env:
+// BENCH_SPEC (file or folder entry), BENCH_COMPILE ('lazy' | 'eager'), BENCH_MODE (the
+// missingHandlers mode: 'mock' by default, 'notImplemented', or 'fail', where every operation has a
+// handler answering `{}` and security checks accept any credential).
+// READY carries initMs (createServer), `probe`: a request to a never-called operation (the last GET of
+// the document whose required parameters are all in the path), with credentials for it, and `probes`:
+// the last three such GETs.
 import { createServer } from '../../src';
 import { sample } from '../../src/mock/sample';
-import { HOST, PORT, ready, SPEC_FILE } from './common';
+import { HOST, loadDocument, operationIds, PORT, ready, SPEC_FILE } from './common';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -33,8 +36,16 @@ function sampleValue(document: any, schema: any): string {
   return 'abc';
 }
 
+type Probe = { method: string; path: string; headers: Record<string, string>; operationId: string };
+
 /** The last GET whose required parameters are all path parameters: its request, credentials included. */
-function probe(document: any): { method: string; path: string; headers: Record<string, string>; operationId: string } | undefined {
+function probe(document: any): Probe | undefined {
+  return probes(document, 1)[0];
+}
+
+/** The last `count` such GETs, last first. */
+function probes(document: any, count: number): Probe[] {
+  const found: Probe[] = [];
   const candidates: Array<{ path: string; item: any; op: any }> = [];
   for (const [path, rawItem] of Object.entries<any>(document.paths ?? {})) {
     const item = deref(document, rawItem);
@@ -58,9 +69,10 @@ function probe(document: any): { method: string; path: string; headers: Record<s
       else headers.authorization = 'Bearer bench';
     }
     const base = basePath(document);
-    return { method: 'GET', path: base + url + (query.length ? `?${query.join('&')}` : ''), headers, operationId: op.operationId };
+    found.push({ method: 'GET', path: base + url + (query.length ? `?${query.join('&')}` : ''), headers, operationId: op.operationId });
+    if (found.length === count) break;
   }
-  return undefined;
+  return found;
 }
 
 function basePath(document: any): string {
@@ -76,15 +88,22 @@ function basePath(document: any): string {
 
 async function main() {
   const started = performance.now();
+  const mode = (process.env.BENCH_MODE ?? 'mock') as 'mock' | 'notImplemented' | 'fail';
+  // In 'fail' mode every operation gets a handler answering `{}`; outside mock mode every scheme a check accepting anything.
+  const document = mode === 'mock' ? undefined : loadDocument(SPEC_FILE);
+  const handlers = mode === 'fail' ? Object.fromEntries(operationIds(document).map((id) => [id, () => ({})])) : undefined;
+  const security = document ? Object.fromEntries(Object.keys(document.components?.securitySchemes ?? {}).map((name) => [name, () => ({ bench: true })])) : undefined;
   const server = await createServer({
     spec: SPEC_FILE,
-    missingHandlers: 'mock',
+    missingHandlers: mode,
+    handlers,
+    security,
     compile: (process.env.BENCH_COMPILE as 'eager' | 'lazy' | undefined) ?? 'lazy',
     logger: { level: process.env.LOG_LEVEL ?? 'error' },
   });
   const initMs = performance.now() - started;
   const listening = await server.listen(PORT, HOST);
-  ready(listening.server, { initMs, operations: server.operations.length, probe: probe(server.document), heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20 });
+  ready(listening.server, { initMs, operations: server.operations.length, probe: probe(server.document), probes: probes(server.document, 3), heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20 });
 }
 main().catch((error) => {
   console.error(error?.stack ?? error);

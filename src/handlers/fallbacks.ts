@@ -84,13 +84,16 @@ export class MockResponder {
     return response.content.find((m) => isJsonMediaType(m.mediaType) && essence(m.mediaType) !== '*/*') ?? response.content[0];
   }
 
-  private validator(pointer: string | undefined) {
-    if (!pointer || !this.options.compiler) return undefined;
+  /** Whether a value satisfies the response schema at `pointer`; undefined where there is none, or it does not compile. */
+  private validator(pointer: string | undefined): ((value: unknown) => boolean) | undefined {
+    const compiler = this.options.compiler;
+    if (!pointer || !compiler) return undefined;
     try {
-      return this.options.compiler.validator('response', pointer);
+      compiler.validator('response', pointer);
     } catch {
       return undefined;
     }
+    return (value) => compiler.satisfies('response', pointer, value);
   }
 
   private sampler(seed: number | undefined, strictExamples: boolean): Sampler {
@@ -101,7 +104,7 @@ export class MockResponder {
       strictExamples,
       check: (pointer, value) => {
         const validate = this.validator(pointer);
-        return validate ? validate(value) === null : undefined;
+        return validate ? validate(value) : undefined;
       },
     });
   }
@@ -124,7 +127,7 @@ export class MockResponder {
     if (named) return named.value;
     const validate = this.validator(media.schemaPointer);
     if (!validate) return examples.length ? examples[0].value : media.schema === undefined ? undefined : this.sampler(undefined, false).sample(media.schema, media.schemaPointer);
-    for (const example of examples) if (validate(example.value) === null) return example.value;
+    for (const example of examples) if (validate(example.value)) return example.value;
     if (media.schema === undefined) return examples[0]?.value;
     const attempts: Array<() => unknown> = [
       () => this.sampler(undefined, false).sample(media.schema, media.schemaPointer),
@@ -135,7 +138,7 @@ export class MockResponder {
     for (const attempt of attempts) {
       const value = attempt();
       if (value === undefined) continue;
-      if (validate(value) === null) return value;
+      if (validate(value)) return value;
       first ??= value;
     }
     return examples.length ? examples[0].value : first;
@@ -156,7 +159,7 @@ export class MockResponder {
     const validate = this.validator(pointer);
     for (const strict of [false, true]) {
       const item = this.sampler(undefined, strict).sample(schema, pointer);
-      if (item !== undefined && (!validate || validate(item) === null)) return [item];
+      if (item !== undefined && (!validate || validate(item))) return [item];
     }
     return [this.sampler(undefined, false).sample(schema, pointer)];
   }
@@ -186,7 +189,7 @@ export class MockResponder {
     const value = header?.example;
     if (value === undefined || typeof value === 'object') return undefined;
     const validate = this.validator(schemaPointer);
-    return !validate || validate(value) === null ? value : undefined;
+    return !validate || validate(value) ? value : undefined;
   }
 }
 

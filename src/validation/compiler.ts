@@ -9,6 +9,7 @@ import isSafeRegex from 'safe-regex2';
 import type { Dialect } from '../document/load';
 import { BRANCH_KEYWORD, FORBIDDEN_KEYWORD, LAZY_REF_KEYWORD, LazyDocument, transformDocument, type Direction } from './transform';
 import { STOP, walkMembers } from '../document/walk';
+import { ACCEPT, SchemaInterpreter, UNSURE } from './interpreter';
 
 export interface Violation {
   /** JSON pointer into the validated value ('' for the value itself). */
@@ -19,6 +20,13 @@ export interface Violation {
 export type Validator = (value: unknown) => Violation[] | null;
 
 const DOCUMENT_ID: Record<Direction, string> = { request: 'specbind:request', response: 'specbind:response' };
+
+/**
+ * How many values a lazily referenced schema is checked by walking it (src/validation/interpreter.ts)
+ * before Ajv compiles it: compiling costs as much as hundreds of walks of a small body, and a schema
+ * used that often is worth it. A value the walk cannot vouch for is checked by Ajv at once.
+ */
+export const WALKS_BEFORE_COMPILING = 32;
 
 /** OpenAPI's own formats; numeric ones are checked, the rest are annotations. */
 const OPENAPI_FORMATS: Record<string, any> = {
@@ -98,6 +106,10 @@ export class SchemaCompiler {
   private readonly lazy: Partial<Record<Direction, LazyDocument>> = {};
   private readonly cache: Record<Direction, Map<string, Validator>> = { request: new Map(), response: new Map() };
   private readonly compiled: Record<Direction, Map<string, ValidateFunction>> = { request: new Map(), response: new Map() };
+  /** Response schemas (and lazy references' targets) are walked, not compiled, for their first values (lazy references only). */
+  private interpreter?: SchemaInterpreter;
+  /** Per schema pointer, the values walked so far (up to WALKS_BEFORE_COMPILING). */
+  private readonly walks = new Map<string, number>();
 
   /**
    * `warn` hears Ajv's own notices (unknown formats, ...); `riskyPattern` hears about patterns that may
@@ -105,6 +117,7 @@ export class SchemaCompiler {
    */
   constructor(document: object, dialect: Dialect, warn: (message: string) => void = () => {}, riskyPattern: (message: string) => void = warn, compilerOptions: SchemaCompilerOptions = {}) {
     const make = (direction: Direction): Ajv => {
+      const regExp = patternEngine(riskyPattern);
       const options: Options = {
         strict: false,
         validateSchema: false,
@@ -118,7 +131,7 @@ export class SchemaCompiler {
         // time and memory several-fold on large documents (GitHub's, eager: 6.6 s -> 2.9 s, 400 -> 216 MB)
         // and validation is no slower: V8 optimizes the small functions better than one huge one.
         inlineRefs: false,
-        code: { regExp: patternEngine(riskyPattern) as any, optimize: false },
+        code: { regExp: regExp as any, optimize: false },
         logger: { log: () => {}, warn: (...args: unknown[]) => warn(args.join(' ')), error: (...args: unknown[]) => warn(args.join(' ')) },
       };
       const ajv = dialect === '3.1' ? new Ajv2020(options) : new Ajv(options);
@@ -148,6 +161,10 @@ export class SchemaCompiler {
             let broken: string | undefined;
             const reference = (data: unknown, cxt?: { instancePath?: string }): boolean => {
               if (!target && broken === undefined) {
+                target = this.compiled[direction].get(pointer);
+                if (!target && this.walked(pointer, data)) return true;
+              }
+              if (!target && broken === undefined) {
                 try {
                   target = this.compile(direction, pointer);
                 } catch (error) {
@@ -170,6 +187,14 @@ export class SchemaCompiler {
         // walk of the whole document for ids. 3.0 schemas have no ids (the transform drops `$id`).
         const lazy = (this.lazy[direction] = new LazyDocument(document, dialect, direction, lazyRefs));
         ajv.addSchema(lazy.root, DOCUMENT_ID[direction]);
+        if (lazyRefs) {
+          const targets = new Map<string, unknown>();
+          const target = (pointer: string) => {
+            if (!targets.has(pointer)) targets.set(pointer, lazy.schemaAt(pointer));
+            return targets.get(pointer);
+          };
+          this.interpreter = new SchemaInterpreter(ajv, target, regExp);
+        }
       } else ajv.addSchema(transformDocument(document, dialect, direction), DOCUMENT_ID[direction]);
       return ajv;
     };
@@ -184,10 +209,54 @@ export class SchemaCompiler {
     const cache = this.cache[direction];
     let validator = cache.get(schemaPointer);
     if (!validator) {
-      validator = wrap(this.compile(direction, this.lazy[direction]?.referenceTarget(schemaPointer) ?? schemaPointer));
+      const target = this.lazy[direction]?.referenceTarget(schemaPointer) ?? schemaPointer;
+      validator = direction === 'response' && this.interpreter ? this.walkFirst(target, schemaPointer) : wrap(this.compile(direction, target));
       cache.set(schemaPointer, validator);
     }
     return validator;
+  }
+
+  /**
+   * A response validator that walks the schema at `pointer` (the target of `named`, the schema asked
+   * for, when that is only a reference) for its first values and compiles it when the walk
+   * cannot vouch for one, or has had its WALKS_BEFORE_COMPILING. A schema Ajv cannot compile then
+   * refuses every value, saying why, as one found at startup would (fail closed).
+   */
+  private walkFirst(pointer: string, named: string): Validator {
+    let compiled: Validator | undefined;
+    return (value) => {
+      if (!compiled) {
+        if (this.walked(pointer, value)) return null;
+        try {
+          compiled = wrap(this.compile('response', pointer));
+        } catch (error) {
+          const message = `cannot be checked: the schema at #${named} does not compile (${(error as Error).message})`;
+          compiled = () => [{ pointer: '', message }];
+        }
+      }
+      return compiled(value);
+    };
+  }
+
+  /** Whether the walk vouches for `data` against the lazily referenced schema at `pointer` (while it has walks left). */
+  private walked(pointer: string, data: unknown): boolean {
+    const walks = this.walks.get(pointer) ?? 0;
+    if (!this.interpreter || walks >= WALKS_BEFORE_COMPILING) return false;
+    this.walks.set(pointer, walks + 1);
+    return this.interpreter.check(this.interpreter.target(pointer), data) === ACCEPT;
+  }
+
+  /**
+   * Whether `value` satisfies the schema at `schemaPointer`, for a mock body in the making: the walk's
+   * answer where it is sure (not counted towards compiling: the sampler tries many values once),
+   * else the validator's. What is finally sent is checked by the validator, as every response is.
+   */
+  satisfies(direction: Direction, schemaPointer: string, value: unknown): boolean {
+    if (direction === 'response' && this.interpreter) {
+      const verdict = this.interpreter.check(this.interpreter.target(schemaPointer), value);
+      if (verdict !== UNSURE) return verdict === ACCEPT;
+    }
+    return this.validator(direction, schemaPointer)(value) === null;
   }
 
   /** Ajv's function for the schema at `schemaPointer`, compiled once. */

@@ -73,6 +73,12 @@ export class LazyDocument {
     return at;
   }
 
+  /** The transformed schema at the (decoded) JSON pointer, made present first; undefined where there is none. */
+  schemaAt(schemaPointer: string): unknown {
+    this.ensure(schemaPointer);
+    return resolvePointer(this.root, `#${encodeFragment(schemaPointer)}`);
+  }
+
   /** Makes the schema at the (decoded) JSON pointer, and everything its `$ref`s reach, present in `root`. */
   ensure(schemaPointer: string): void {
     const queue = [schemaPointer];

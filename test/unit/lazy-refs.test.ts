@@ -66,7 +66,8 @@ describe('lazy references in response schemas', () => {
     const validate = compiler.validator('response', '/components/schemas/Pet');
     expect(validate({})).toBeNull();
     const compiled = () => [...(compiler as any).compiled.response.keys()].sort();
-    expect(compiled()).toEqual(['/components/schemas/Pet']);
+    // A value the schema walk vouches for compiles nothing (test/unit/interpreter.test.ts); a refused one compiles what it reaches.
+    expect(compiled()).toEqual([]);
     expect(validate({ owner: { name: 'Al' } })).toEqual([{ pointer: '/owner/name', message: 'must NOT have fewer than 3 characters' }]);
     expect(compiled()).toEqual(['/components/schemas/Name', '/components/schemas/Owner', '/components/schemas/Pet']);
     expect(validate({ owner: { name: 'Alma' }, toys: [{ kind: 'ball' }, { kind: 'stick' }] })).toEqual([{ pointer: '/toys/1/kind', message: 'must be one of "ball", "rope"' }]);

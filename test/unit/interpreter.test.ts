@@ -1,0 +1,174 @@
+// The schema walk that checks a response before Ajv has compiled its schema
+// (src/validation/interpreter.ts): where it is sure, it must agree with Ajv, on real documents'
+// samples and on the corners of Ajv's semantics; where it is not, Ajv decides.
+import * as path from 'node:path';
+import { loadSpec, type Dialect } from '../../src/document/load';
+import { Sampler } from '../../src/mock/sample';
+import { SchemaCompiler, WALKS_BEFORE_COMPILING } from '../../src/validation/compiler';
+import { ACCEPT, REJECT, UNSURE, type Verdict, type SchemaInterpreter } from '../../src/validation/interpreter';
+import { SPECS } from '../helpers/server';
+
+const escape = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
+
+function walkerOf(compiler: SchemaCompiler): SchemaInterpreter {
+  return (compiler as any).interpreter;
+}
+
+/** The walk's verdict on `value` against the response schema at `pointer`. */
+function walk(compiler: SchemaCompiler, pointer: string, value: unknown): Verdict {
+  const walker = walkerOf(compiler);
+  return walker.check(walker.target(pointer), value);
+}
+
+/** Variations of a valid value that break it in the ways responses break. */
+function spoilings(value: unknown): unknown[] {
+  const out: unknown[] = [{}, [], 'text', null, 0, true];
+  const deep = (v: unknown, change: (leaf: unknown, key: string) => unknown, depth = 0): unknown => {
+    if (depth > 12 || !v || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((item) => deep(item, change, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([key, member]) => [key, member && typeof member === 'object' ? deep(member, change, depth + 1) : change(member, key)]));
+  };
+  out.push(deep(value, (leaf) => (typeof leaf === 'string' ? 42 : typeof leaf === 'number' ? 'x' : leaf)));
+  out.push(deep(value, (leaf) => (typeof leaf === 'string' ? `${leaf}\u{1F600}!` : typeof leaf === 'number' ? leaf + 0.5 : leaf)));
+  out.push(deep(value, (leaf) => (typeof leaf === 'boolean' ? null : leaf)));
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length) out.push(Object.fromEntries(Object.entries(value).slice(1)));
+    out.push({ ...value, unexpected_member: 1 });
+  }
+  if (Array.isArray(value) && value.length) out.push([...value, ...value]);
+  return out;
+}
+
+describe('the schema walk agrees with Ajv wherever it is sure', () => {
+  it.each(['production/stripe-spec3.yaml', 'production/discord-openapi.json', 'production/box-openapi.json', 'oai-examples/v3.0/petstore-expanded.yaml'])(
+    '%s: valid and spoiled samples of every operation',
+    async (file) => {
+      const { document, dialect } = await loadSpec(path.join(SPECS, file));
+      const ajv = new SchemaCompiler(document, dialect);
+      const walked = new SchemaCompiler(document, dialect, undefined, undefined, { lazyRefs: true });
+      const sampler = new Sampler(document, { direction: 'response', dialect, check: (p, v) => ajv.validator('response', p)(structuredClone(v)) === null });
+      const tally = { [ACCEPT]: 0, [REJECT]: 0, [UNSURE]: 0 };
+      for (const [template, item] of Object.entries<any>((document as any).paths ?? {}).slice(0, 120)) {
+        for (const [method, op] of Object.entries<any>(item)) {
+          for (const [status, response] of Object.entries<any>(op?.responses ?? {})) {
+            const media = response?.content?.['application/json'];
+            if (!media?.schema) continue;
+            const pointer = `/paths/${escape(template)}/${method}/responses/${escape(status)}/content/application~1json/schema`;
+            const good = sampler.sample(media.schema, pointer);
+            for (const value of [good, ...spoilings(good)]) {
+              const verdict = walk(walked, pointer, structuredClone(value));
+              const valid = ajv.validator('response', pointer)(structuredClone(value)) === null;
+              tally[verdict]++;
+              if (verdict === UNSURE) continue;
+              if ((verdict === ACCEPT) !== valid) throw new Error(`${file} ${pointer}: the walk says ${verdict === ACCEPT ? 'valid' : 'invalid'}, Ajv ${valid ? 'valid' : 'invalid'}, for ${JSON.stringify(value).slice(0, 300)}`);
+            }
+          }
+        }
+      }
+      // Not a vacuous comparison: the walk decided most values itself, both ways.
+      expect(tally[ACCEPT]).toBeGreaterThan(4);
+      expect(tally[REJECT]).toBeGreaterThan(20);
+      expect(tally[UNSURE]).toBeLessThan((tally[ACCEPT] + tally[REJECT]) / 4);
+    },
+    120_000,
+  );
+
+  /** One schema under `components.schemas.S` of a document of the dialect: Ajv's verdict and the walk's on each value. */
+  function compare(dialect: Dialect, schema: unknown, values: unknown[]): Array<{ value: unknown; ajv: boolean; walk: Verdict }> {
+    const document = { openapi: dialect === '3.0' ? '3.0.3' : '3.1.0', paths: {}, components: { schemas: { S: schema, T: { type: 'string', maxLength: 2 } } } };
+    const ajv = new SchemaCompiler(document, dialect);
+    const walked = new SchemaCompiler(document, dialect, undefined, undefined, { lazyRefs: true });
+    return values.map((value) => ({ value, ajv: ajv.validator('response', '/components/schemas/S')(value) === null, walk: walk(walked, '/components/schemas/S', value) }));
+  }
+
+  const cases: Array<[string, Dialect, unknown, unknown[]]> = [
+    ['integer type and bounds', '3.0', { type: 'integer', minimum: 1, exclusiveMaximum: true, maximum: 10 }, [1, 1.0, 1.5, 0, 10, 9, '3', null]],
+    ['3.0 nullable', '3.0', { type: 'string', nullable: true, enum: ['a', 'b'] }, ['a', null, 'c', 1]],
+    ['3.1 type lists', '3.1', { type: ['string', 'null'], minLength: 2 }, ['ab', 'a', null, 3]],
+    ['lengths in code points', '3.0', { type: 'string', minLength: 2, maxLength: 2 }, ['\u{1F600}\u{1F600}', '\u{1F600}', 'ab', 'abc', '\uD83D']],
+    ['patterns with the u flag', '3.0', { type: 'string', pattern: '^\\p{Lu}' }, ['Ab', 'ab', 'Éa']],
+    ['formats: date-time, int32, byte, uri', '3.0', { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, n: { type: 'integer', format: 'int32' }, b: { type: 'string', format: 'byte' }, u: { type: 'string', format: 'uri' }, x: { type: 'string', format: 'not-a-format' } } }, [{ at: '2024-01-02T03:04:05Z' }, { at: '2024-13-02T03:04:05Z' }, { at: 'yesterday' }, { n: 2 ** 31 }, { n: -(2 ** 31) }, { b: 'aGk=' }, { b: 'aGk' }, { u: 'https://x.test/a' }, { u: 'relative/path' }, { x: 'anything' }]],
+    ['multipleOf and float precision', '3.0', { type: 'number', multipleOf: 0.1 }, [0.3, 0.2, 1, 0.15]],
+    ['required and undefined members', '3.0', { type: 'object', required: ['a'], properties: { a: { type: 'string' } } }, [{ a: 'x' }, {}, { a: undefined }, { a: 1 }]],
+    ['additionalProperties false beside patternProperties', '3.1', { type: 'object', properties: { a: {} }, patternProperties: { '^x-': { type: 'integer' } }, additionalProperties: false }, [{ a: 1 }, { 'x-n': 1 }, { 'x-n': 'no' }, { b: 1 }, {}]],
+    ['additionalProperties as a schema', '3.0', { type: 'object', additionalProperties: { type: 'integer' } }, [{ a: 1 }, { a: 'x' }, {}]],
+    ['oneOf: exactly one', '3.0', { oneOf: [{ type: 'integer' }, { type: 'number', minimum: 5 }] }, [1, 6, 5.5, 'x']],
+    ['anyOf, allOf, not', '3.0', { allOf: [{ anyOf: [{ type: 'string' }, { type: 'integer' }] }, { not: { enum: ['no', 3] } }] }, ['yes', 'no', 3, 4, 1.5]],
+    ['enum and const of objects', '3.1', { anyOf: [{ const: { a: [1, { b: 2 }] } }, { enum: [[1, 2], 'z'] }] }, [{ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] }, [1, 2], [2, 1], 'z']],
+    ['uniqueItems with objects', '3.0', { type: 'array', uniqueItems: true, minItems: 1, maxItems: 3, items: { type: 'object' } }, [[{ a: 1 }, { a: 2 }], [{ a: 1 }, { a: 1 }], [], [{}, {}, {}, {}]]],
+    ['min/maxProperties', '3.0', { type: 'object', minProperties: 1, maxProperties: 2 }, [{}, { a: 1 }, { a: 1, b: 2, c: 3 }]],
+    ['a discriminator', '3.0', { oneOf: [{ $ref: '#/components/schemas/T' }], discriminator: { propertyName: 'kind' } }, [{ kind: 'T' }, { kind: 'U' }, {}]],
+    ['writeOnly members may not appear in responses', '3.0', { type: 'object', properties: { secret: { type: 'string', writeOnly: true }, name: { type: 'string' } } }, [{ name: 'a' }, { name: 'a', secret: 'b' }]],
+    ['references', '3.0', { type: 'object', properties: { t: { $ref: '#/components/schemas/T' } } }, [{ t: 'ab' }, { t: 'abc' }, {}]],
+    ['keywords for other types are ignored', '3.0', { minLength: 3, minimum: 3, required: ['a'], minItems: 2 }, [1, 5, 'ab', 'abcd', {}, [1], [1, 2], null, true]],
+  ];
+
+  it.each(cases)('%s', (_name, dialect, schema, values) => {
+    const results = compare(dialect, schema, values);
+    // Each value is decided by the walk (none left to Ajv), as Ajv decides it.
+    expect(results.map(({ value, walk: verdict }) => ({ value, valid: verdict === UNSURE ? 'unsure' : verdict === ACCEPT }))).toEqual(results.map(({ value, ajv }) => ({ value, valid: ajv })));
+  });
+
+  it('is unsure, and leaves to Ajv, what it cannot vouch for', () => {
+    class Pet {
+      name = 'Rex';
+    }
+    const unsure = (schema: unknown, value: unknown) => {
+      const document = { openapi: '3.1.0', paths: {}, components: { schemas: { S: schema } } };
+      return walk(new SchemaCompiler(document, '3.1', undefined, undefined, { lazyRefs: true }), '/components/schemas/S', value);
+    };
+    expect(unsure({ type: 'object' }, new Pet())).toBe(UNSURE);
+    expect(unsure({ type: 'string' }, new Date())).toBe(UNSURE);
+    expect(unsure({ type: 'number' }, NaN)).toBe(UNSURE);
+    expect(unsure({ type: 'number' }, Infinity)).toBe(UNSURE);
+    expect(unsure({ type: 'object', additionalProperties: false }, { a: undefined })).toBe(REJECT);
+    expect(unsure({ type: 'object', additionalProperties: { type: 'string' } }, { a: undefined })).toBe(UNSURE);
+    expect(unsure({ type: 'array', items: { type: 'integer' } }, [1, , 3])).toBe(UNSURE);
+    expect(unsure({ type: 'object', propertyNames: { maxLength: 3 } }, { abcd: 1 })).toBe(UNSURE);
+    expect(unsure({ type: 'array', prefixItems: [{ type: 'integer' }] }, [1])).toBe(UNSURE);
+    // A malformed keyword stops Ajv compiling the schema: the walk leaves it to Ajv even where it would not apply.
+    expect(unsure({ minimum: 'three' }, 'a string')).toBe(UNSURE);
+    expect(unsure({ pattern: '(' }, 5)).toBe(UNSURE);
+  });
+});
+
+describe('response validators walk first, then compile', () => {
+  const document = {
+    openapi: '3.0.3',
+    paths: {},
+    components: {
+      schemas: {
+        Pet: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, owner: { $ref: '#/components/schemas/Owner' } } },
+        Owner: { type: 'object', properties: { age: { type: 'integer', minimum: 0 } } },
+        Broken: { type: 'object', properties: { code: { type: 'string', pattern: '(' } } },
+      },
+    },
+  };
+  const compiled = (compiler: SchemaCompiler) => [...(compiler as any).compiled.response.keys()].sort();
+
+  it('compiles nothing while the walk vouches for what is sent, then compiles once the schema is used often', () => {
+    const compiler = new SchemaCompiler(document, '3.0', undefined, undefined, { lazyRefs: true });
+    const validate = compiler.validator('response', '/components/schemas/Pet');
+    for (let i = 0; i < WALKS_BEFORE_COMPILING; i++) expect(validate({ name: 'Rex', owner: { age: i } })).toBeNull();
+    expect(compiled(compiler)).toEqual([]);
+    expect(validate({ name: 'Rex', owner: { age: 1 } })).toBeNull();
+    expect(compiled(compiler)).toContain('/components/schemas/Pet');
+  });
+
+  it("gives Ajv's violations for a value the walk refuses", () => {
+    const compiler = new SchemaCompiler(document, '3.0', undefined, undefined, { lazyRefs: true });
+    const validate = compiler.validator('response', '/components/schemas/Pet');
+    expect(validate({ name: 'Rex', owner: { age: -1 } })).toEqual([{ pointer: '/owner/age', message: 'must be >= 0' }]);
+    expect(validate({ owner: {} })).toEqual([{ pointer: '/name', message: 'is required' }]);
+  });
+
+  it('refuses every value of a schema Ajv cannot compile, saying why (fail closed)', () => {
+    const compiler = new SchemaCompiler(document, '3.0', undefined, undefined, { lazyRefs: true });
+    const validate = compiler.validator('response', '/components/schemas/Broken');
+    // The walk cannot vouch for a string against a pattern that does not compile: Ajv is asked, and cannot compile it.
+    const [violation] = validate({ code: 'a' }) ?? [];
+    expect(violation.message).toMatch(/^cannot be checked: the schema at #\/components\/schemas\/Broken does not compile/);
+    expect(validate({})).toEqual([violation]);
+  });
+});
