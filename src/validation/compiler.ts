@@ -110,6 +110,8 @@ export class SchemaCompiler {
   private interpreter?: SchemaInterpreter;
   /** Per schema pointer, the values walked so far (up to WALKS_BEFORE_COMPILING). */
   private readonly walks = new Map<string, number>();
+  /** The parts of mock bodies the walk has accepted (satisfies()). */
+  private readonly sampled = new WeakMap<object, Set<unknown>>();
 
   /**
    * `warn` hears Ajv's own notices (unknown formats, ...); `riskyPattern` hears about patterns that may
@@ -248,12 +250,12 @@ export class SchemaCompiler {
 
   /**
    * Whether `value` satisfies the schema at `schemaPointer`, for a mock body in the making: the walk's
-   * answer where it is sure (not counted towards compiling: the sampler tries many values once),
-   * else the validator's. What is finally sent is checked by the validator, as every response is.
+   * answer where it is sure (not counted towards compiling: the sampler tries many values once; parts
+   * of the value accepted before are not walked again), else the validator's. What is finally sent is checked by the validator, as every response is.
    */
   satisfies(direction: Direction, schemaPointer: string, value: unknown): boolean {
     if (direction === 'response' && this.interpreter) {
-      const verdict = this.interpreter.check(this.interpreter.target(schemaPointer), value);
+      const verdict = this.interpreter.checkRemembering(this.interpreter.target(schemaPointer), value, this.sampled);
       if (verdict !== UNSURE) return verdict === ACCEPT;
     }
     return this.validator(direction, schemaPointer)(value) === null;

@@ -47,17 +47,42 @@ export class SchemaInterpreter {
     private readonly makePattern: (pattern: string, flags: string) => Pattern,
   ) {}
 
+  /** (object or array, schema) pairs accepted, during checkRemembering() only. */
+  private accepted?: WeakMap<object, Set<unknown>>;
+
   check(schema: unknown, data: unknown, depth = 0): Verdict {
     if (schema === true) return ACCEPT;
     if (schema === false) return REJECT;
     if (!schema || typeof schema !== 'object' || Array.isArray(schema) || depth > MAX_DEPTH || !isPlainValue(data)) return UNSURE;
+    const remembered = this.accepted && typeof data === 'object' && data !== null ? this.accepted : undefined;
+    if (remembered?.get(data as object)?.has(schema)) return ACCEPT;
     let verdict: Verdict = ACCEPT;
     for (const key of Object.keys(schema)) {
       const found = this.keyword(key, schema as Schema, data, depth + 1);
       if (found === REJECT) return REJECT;
       if (found === UNSURE) verdict = UNSURE;
     }
+    if (remembered && verdict === ACCEPT) {
+      const schemas = remembered.get(data as object);
+      if (schemas) schemas.add(schema);
+      else remembered.set(data as object, new Set([schema]));
+    }
     return verdict;
+  }
+
+  /**
+   * check(), remembering which objects and arrays each schema accepted in `accepted`, and trusting what
+   * it remembers. For a mock body in the making: the sampler checks each part as it builds it, then
+   * the whole, whose walk would repeat every part's. Only for values nobody changes once checked; a
+   * response's own check never uses it.
+   */
+  checkRemembering(schema: unknown, data: unknown, accepted: WeakMap<object, Set<unknown>>): Verdict {
+    this.accepted = accepted;
+    try {
+      return this.check(schema, data);
+    } finally {
+      this.accepted = undefined;
+    }
   }
 
   private keyword(key: string, schema: Schema, data: unknown, depth: number): Verdict {
