@@ -109,11 +109,22 @@ export class MockResponder {
     });
   }
 
-  /** The body for a media type, computed once: a valid example, else a valid sample (else the best effort, which strict validation will report). */
+  /**
+   * The body for a media type, computed once: a valid example, else a valid sample (else the best
+   * effort, which strict validation will report). A sample of a referenced schema is made once for
+   * every response of the document that refers to it (Discord's 20-odd message operations share one).
+   */
   body(response: ResponseSpec, media: MediaTypeSpec, exampleName?: string): unknown {
     const key = `${response.pointer} ${media.mediaType} ${exampleName ?? ''}`;
     if (this.bodies.has(key)) return this.bodies.get(key);
-    const value = this.computeBody(media, exampleName);
+    const shared = exampleName === undefined ? sharedKey(this.document, media) : undefined;
+    const documentBodies = shared === undefined ? undefined : sampledBodies(this.options.compiler ?? this.document);
+    let value: unknown;
+    if (documentBodies?.has(shared!)) value = documentBodies.get(shared!);
+    else {
+      value = this.computeBody(media, exampleName);
+      documentBodies?.set(shared!, value);
+    }
     this.bodies.set(key, value);
     return value;
   }
@@ -191,6 +202,24 @@ export class MockResponder {
     const validate = this.validator(schemaPointer);
     return !validate || validate(value) ? value : undefined;
   }
+}
+
+/** Per server (its compiler, else its document), mock bodies made from a referenced schema, by sharedKey(). */
+const bodiesByServer = new WeakMap<object, Map<string, unknown>>();
+
+function sampledBodies(server: unknown): Map<string, unknown> | undefined {
+  if (!server || typeof server !== 'object') return undefined;
+  let bodies = bodiesByServer.get(server);
+  if (!bodies) bodiesByServer.set(server, (bodies = new Map()));
+  return bodies;
+}
+
+/** A media type whose mock body depends on nothing but the schema its `$ref` names (no examples of its own): that schema and the media type. */
+function sharedKey(document: unknown, media: MediaTypeSpec): string | undefined {
+  const schema = media.schema as { $ref?: unknown } | undefined;
+  if (!schema || typeof schema.$ref !== 'string' || Object.keys(schema).length !== 1) return undefined;
+  if (mediaExamples(document, media).length) return undefined;
+  return `${essence(media.mediaType)} ${schema.$ref}`;
 }
 
 function nonJsonBody(type: string, media: MediaTypeSpec, example: unknown, sampler: Sampler): unknown {
