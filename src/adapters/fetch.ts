@@ -37,6 +37,7 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   private arrived = false;
   private readonly waiting: Array<() => void> = [];
   private sent = false;
+  private headers?: Headers;
   /** The whole answer has been handed over (a body that is not a stream): an abort now is no client leaving. */
   private delivered = false;
 
@@ -62,7 +63,8 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   }
 
   header(name: string): string | undefined {
-    return this.request.headers.get(name) ?? undefined;
+    // The Headers object fetched once: under Bun each `request.headers` read crosses into native code.
+    return (this.headers ??= this.request.headers).get(name) ?? undefined;
   }
 
   get body(): RequestBody {
