@@ -97,6 +97,7 @@ describe('the schema walk agrees with Ajv wherever it is sure', () => {
     ['anyOf, allOf, not', '3.0', { allOf: [{ anyOf: [{ type: 'string' }, { type: 'integer' }] }, { not: { enum: ['no', 3] } }] }, ['yes', 'no', 3, 4, 1.5]],
     ['enum and const of objects', '3.1', { anyOf: [{ const: { a: [1, { b: 2 }] } }, { enum: [[1, 2], 'z'] }] }, [{ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] }, [1, 2], [2, 1], 'z']],
     ['uniqueItems with objects', '3.0', { type: 'array', uniqueItems: true, minItems: 1, maxItems: 3, items: { type: 'object' } }, [[{ a: 1 }, { a: 2 }], [{ a: 1 }, { a: 1 }], [], [{}, {}, {}, {}]]],
+    ['uniqueItems of scalars, many (linear, as Ajv)', '3.1', { type: 'array', uniqueItems: true }, [Array.from({ length: 5_000 }, (_, i) => i), [...Array.from({ length: 5_000 }, (_, i) => i), 7], ['1', 1], [true, 'true', null], [0, -0]]],
     ['min/maxProperties', '3.0', { type: 'object', minProperties: 1, maxProperties: 2 }, [{}, { a: 1 }, { a: 1, b: 2, c: 3 }]],
     ['a discriminator', '3.0', { oneOf: [{ $ref: '#/components/schemas/T' }], discriminator: { propertyName: 'kind' } }, [{ kind: 'T' }, { kind: 'U' }, {}]],
     ['writeOnly members may not appear in responses', '3.0', { type: 'object', properties: { secret: { type: 'string', writeOnly: true }, name: { type: 'string' } } }, [{ name: 'a' }, { name: 'a', secret: 'b' }]],
