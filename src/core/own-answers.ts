@@ -36,7 +36,11 @@ export function ownAnswer(
   const checks = op.compiled?.checks ?? responseChecksOf(op, context.prepare);
   if (response.content.length === 0) return { status: problem.status, headers: { ...headers } };
   for (const media of candidates(response, accept)) {
-    const shaped = shapeProblem(problem, { mediaType: media.mediaType, schema: media.schema }, { document: context.prepare.document, validate: checks.body(response, media.mediaType)?.validate, requestId: context.requestId });
+    const validate = checks.body(response, media.mediaType)?.validate;
+    const pointer = media.schemaPointer;
+    // Whether the problem is already in the declared shape: the schema walk's answer, no compile for a no (src/validation/interpreter.ts).
+    const accepts = validate && pointer ? (value: unknown) => context.prepare.compiler.satisfies('response', pointer, value) : undefined;
+    const shaped = shapeProblem(problem, { mediaType: media.mediaType, schema: media.schema }, { document: context.prepare.document, validate, accepts, requestId: context.requestId });
     if (!shaped) continue;
     const reply = new Reply(response, problem.status, shaped.kind === 'json' ? shaped.value : shaped.text, { headers, status: problem.status, contentType: media.mediaType });
     // Held to the whole declaration (required headers too), as a handler's reply would be.

@@ -28,6 +28,11 @@ export interface ShapeContext {
   dialect?: '3.0' | '3.1';
   /** The declaration's compiled response validator (null result = valid). Undefined when there is none. */
   validate?: (value: unknown) => readonly unknown[] | null;
+  /**
+   * Whether a value satisfies the declaration, where no violations are needed (is the problem itself
+   * already in the declared shape?): a refusal is not compiled into Ajv's errors. Default: `validate`.
+   */
+  accepts?: (value: unknown) => boolean;
   requestId?: string;
 }
 
@@ -889,7 +894,7 @@ function shapeJson(problem: ProblemBody, schema: unknown, context: ShapeContext)
   // Without the caller's validator, the structural check above is the only judge (it reads the
   // keywords that error schemas use; a constraint it does not read is trusted).
   const validate = context.validate ?? ((value: unknown) => (conforms(value, root, 0) ? null : [{ pointer: '', message: 'does not match' }]));
-  if (validate(problem) === null) return { kind: 'json', value: problem };
+  if (context.accepts ? context.accepts(problem) : validate(problem) === null) return { kind: 'json', value: problem };
   for (const candidate of candidates(root)) {
     const fill: Fill = { problem, context, mapped: 0 };
     const value = shapeNode(candidate, PROBLEM_SOURCE, fill, 0, true);
