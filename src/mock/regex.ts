@@ -297,23 +297,40 @@ function tree(pattern: string): Node | null {
 }
 
 /** Compiles the pattern the way Ajv does here: Unicode when it parses so, else plain. */
+/** Testers by pattern: made once (a sample tests the same few patterns hundreds of times; `test` without `g` keeps no state). */
+const testers = new Map<string, RegExp | undefined>();
+
 export function patternTester(pattern: string): RegExp | undefined {
+  if (testers.has(pattern)) return testers.get(pattern);
+  let tester: RegExp | undefined;
   try {
-    return new RegExp(pattern, 'u');
+    tester = new RegExp(pattern, 'u');
   } catch {
     try {
-      return new RegExp(pattern);
+      tester = new RegExp(pattern);
     } catch {
-      return undefined;
+      tester = undefined;
     }
   }
+  if (testers.size < 10_000) testers.set(pattern, tester);
+  return tester;
 }
 
 /**
  * A string matching `pattern` whose length is within [minLength, maxLength], or undefined after a few
  * tries. The first try is canonical (first alternatives, minimal repetitions); later ones use `random`.
  */
-export function stringMatching(pattern: string, random: Random | undefined, minLength = 0, maxLength = Infinity, fits: (text: string) => boolean = () => true): string | undefined {
+export function stringMatching(pattern: string, random: Random | undefined, minLength = 0, maxLength = Infinity, fits?: (text: string) => boolean): string | undefined {
+  // A canonical string (no randomness, no extra condition) is the same every time: made once.
+  if (random !== undefined || fits !== undefined) return findMatching(pattern, random, minLength, maxLength, fits ?? (() => true));
+  const key = `${minLength} ${maxLength} ${pattern}`;
+  if (!canonical.has(key)) canonical.set(key, findMatching(pattern, undefined, minLength, maxLength, () => true));
+  return canonical.get(key);
+}
+
+const canonical = new Map<string, string | undefined>();
+
+function findMatching(pattern: string, random: Random | undefined, minLength: number, maxLength: number, fits: (text: string) => boolean): string | undefined {
   const node = tree(pattern);
   const test = patternTester(pattern);
   if (!node || !test) return undefined;
