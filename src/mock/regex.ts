@@ -316,6 +316,9 @@ export function patternTester(pattern: string): RegExp | undefined {
   return tester;
 }
 
+/** Canonical strings by length bounds and pattern (stringMatching without randomness or a condition). */
+const canonical = new Map<string, string | undefined>();
+
 /**
  * A string matching `pattern` whose length is within [minLength, maxLength], or undefined after a few
  * tries. The first try is canonical (first alternatives, minimal repetitions); later ones use `random`.
@@ -327,8 +330,6 @@ export function stringMatching(pattern: string, random: Random | undefined, minL
   if (!canonical.has(key)) canonical.set(key, findMatching(pattern, undefined, minLength, maxLength, () => true));
   return canonical.get(key);
 }
-
-const canonical = new Map<string, string | undefined>();
 
 function findMatching(pattern: string, random: Random | undefined, minLength: number, maxLength: number, fits: (text: string) => boolean): string | undefined {
   const node = tree(pattern);

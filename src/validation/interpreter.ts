@@ -139,8 +139,9 @@ export class SchemaInterpreter {
         return found;
       }
       case 'required':
-        if (!Array.isArray(value)) return UNSURE;
-        return verdict(value.every((name) => typeof name === 'string' && data[name] !== undefined));
+        // A name that is not a string would stop Ajv compiling: left to Ajv.
+        if (!Array.isArray(value) || !value.every(isString)) return UNSURE;
+        return verdict(value.every((name) => data[name] !== undefined));
       case 'additionalProperties':
         return this.additional(value, schema, data, depth);
       case 'patternProperties': {
@@ -335,7 +336,7 @@ const OTHER_TYPES_KEYWORDS: Record<string, (value: unknown) => boolean> = {
   properties: isObject,
   patternProperties: isObject,
   additionalProperties: isSchema,
-  required: Array.isArray,
+  required: (value) => Array.isArray(value) && value.every(isString),
   minProperties: isNumber,
   maxProperties: isNumber,
   items: (value) => isSchema(value) || Array.isArray(value),

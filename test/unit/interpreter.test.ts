@@ -131,6 +131,8 @@ describe('the schema walk agrees with Ajv wherever it is sure', () => {
     // A malformed keyword stops Ajv compiling the schema: the walk leaves it to Ajv even where it would not apply.
     expect(unsure({ minimum: 'three' }, 'a string')).toBe(UNSURE);
     expect(unsure({ pattern: '(' }, 5)).toBe(UNSURE);
+    expect(unsure({ required: [1] }, {})).toBe(UNSURE);
+    expect(unsure({ required: [1] }, 'not an object')).toBe(UNSURE);
   });
 });
 
@@ -168,9 +170,8 @@ describe('response validators walk first, then compile', () => {
     const compiler = new SchemaCompiler(document, '3.0', undefined, undefined, { lazyRefs: true });
     const owner = { age: 3 };
     expect(compiler.satisfies('response', '/components/schemas/Owner', owner)).toBe(true);
+    // Changed after it was accepted (the sampler never does this): the response's own check is not misled.
     owner.age = -1;
-    // The sampler never changes a part it has checked; were one changed, only the mock's own choice would be misled.
-    expect(compiler.satisfies('response', '/components/schemas/Owner', owner)).toBe(true);
     expect(compiler.validator('response', '/components/schemas/Pet')({ name: 'Rex', owner })).toEqual([{ pointer: '/owner/age', message: 'must be >= 0' }]);
     expect(compiler.satisfies('response', '/components/schemas/Owner', { age: -1 })).toBe(false);
   });
