@@ -14,6 +14,8 @@
 // pattern engine, `multipleOf` by `parseInt`) and is UNSURE about everything else: a keyword Ajv knows
 // that is not handled here, a value that is not plain JSON (class instances, Dates, non-finite numbers,
 // `undefined` as a value), a pattern that does not compile, a reference it cannot resolve.
+// Requests' scalar schemas (parameters, mostly) are walked first too, where decidesAlone() says Ajv
+// would compile them and not change the value: the walk's REJECT then also goes to Ajv, for its errors.
 // test/unit/interpreter.test.ts compares it with Ajv on real documents' samples, valid and spoiled.
 import type Ajv from 'ajv';
 import { FORBIDDEN_KEYWORD, LAZY_REF_KEYWORD } from './transform';
@@ -112,6 +114,11 @@ export class SchemaInterpreter {
       }
       case LAZY_REF_KEYWORD: {
         const target = typeof value === 'string' ? this.target(value) : undefined;
+        return target === undefined ? UNSURE : this.check(target, data, depth);
+      }
+      case '$ref': {
+        // Request schemas keep their references (only responses' are lazy): followed within the document.
+        const target = typeof value === 'string' && value.startsWith('#') ? this.target(decodeFragment(value)) : undefined;
         return target === undefined ? UNSURE : this.check(target, data, depth);
       }
       case FORBIDDEN_KEYWORD:
@@ -268,6 +275,57 @@ export class SchemaInterpreter {
     return UNSURE;
   }
 
+  /**
+   * Whether the schema is one this walk may stand in for before Ajv has compiled it, for a request's
+   * value: every keyword in it (and in what its references reach) is one the walk reads, well formed
+   * (so Ajv compiles it: a schema that does not compile must still fail every request, as
+   * compileOperation makes it), and none has Ajv change the value it checks (`useDefaults` fills in
+   * objects' members, so objects are left to Ajv). Scalars and arrays of them: parameters, mostly.
+   */
+  decidesAlone(schema: unknown, depth = 0): boolean {
+    if (typeof schema === 'boolean') return true;
+    if (!isObject(schema) || depth > 32) return false;
+    for (const key of Object.keys(schema)) {
+      const value = schema[key];
+      switch (key) {
+        case 'type':
+          if (!(Array.isArray(value) ? value : [value]).every((type) => SCALAR_TYPES.has(type as string))) return false;
+          break;
+        case 'enum':
+          if (!Array.isArray(value) || value.length === 0) return false;
+          break;
+        case 'const':
+          break;
+        case 'items':
+          if (Array.isArray(value) || !this.decidesAlone(value, depth + 1)) return false;
+          break;
+        case 'allOf':
+        case 'anyOf':
+        case 'oneOf':
+          if (!Array.isArray(value) || value.length === 0 || !value.every((member) => this.decidesAlone(member, depth + 1))) return false;
+          break;
+        case 'not':
+          if (!this.decidesAlone(value, depth + 1)) return false;
+          break;
+        case '$ref':
+          if (typeof value !== 'string' || !value.startsWith('#') || !this.decidesAlone(this.target(decodeFragment(value)), depth + 1)) return false;
+          break;
+        case 'pattern':
+          if (typeof value !== 'string' || this.pattern(value) === null) return false;
+          break;
+        default:
+          if (ANNOTATIONS.has(key)) break;
+          if (SCALAR_KEYWORDS.has(key)) {
+            if (!OTHER_TYPES_KEYWORDS[key](value)) return false;
+            break;
+          }
+          // A keyword Ajv does not know is ignored by both; one it knows that is not read here is Ajv's.
+          if (this.ajv.RULES.keywords[key]) return false;
+      }
+    }
+    return true;
+  }
+
   private pattern(source: string): Pattern | null {
     let regex = this.patterns.get(source);
     if (regex === undefined) {
@@ -327,6 +385,10 @@ const NUMBER_LIMITS: Record<string, (data: number, limit: number) => boolean> = 
   },
 };
 
+/** What decidesAlone() admits: values Ajv checks without changing them. */
+const SCALAR_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null', 'array']);
+const SCALAR_KEYWORDS = new Set(['minLength', 'maxLength', 'format', 'minItems', 'maxItems', 'uniqueItems', ...Object.keys(NUMBER_LIMITS)]);
+
 const isNumber = (value: unknown) => typeof value === 'number';
 const isString = (value: unknown) => typeof value === 'string';
 const isSchema = (value: unknown) => typeof value === 'boolean' || isObject(value);
@@ -349,6 +411,15 @@ const OTHER_TYPES_KEYWORDS: Record<string, (value: unknown) => boolean> = {
   format: isString,
   ...Object.fromEntries(Object.keys(NUMBER_LIMITS).map((key) => [key, isNumber])),
 };
+
+/** A `$ref`'s fragment as a decoded JSON pointer. */
+function decodeFragment(ref: string): string {
+  try {
+    return decodeURIComponent(ref.slice(1));
+  } catch {
+    return ref.slice(1);
+  }
+}
 
 function verdict(ok: boolean): Verdict {
   return ok ? ACCEPT : REJECT;

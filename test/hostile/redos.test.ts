@@ -61,6 +61,9 @@ describe('catastrophic backtracking', () => {
     // Backreferences: RE2 refuses them, so the pattern stays native and is reported.
     engine('^((a+)+)\\1$', 'u');
     expect(warnings).toHaveLength(1);
+    // Made once: the walk and Ajv, asking for it each, share it and hear of it once.
+    expect(engine('^((a+)+)\\1$', 'u')).toBe(engine('^((a+)+)\\1$', 'u'));
+    expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('may backtrack catastrophically');
   });
 });

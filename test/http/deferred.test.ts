@@ -80,6 +80,20 @@ describe('a large document in lazy mode', () => {
     }
   });
 
+  it("refuses a bad parameter on an operation's first requests with the same problem as eager mode (the walk accepts, Ajv explains)", async () => {
+    const lazy = await start({ spec: document(count, false), handlers: handlers(count) });
+    const eager = await start({ spec: document(count, false), handlers: handlers(count), compile: 'eager' });
+    try {
+      for (const [i, query] of [[5, '/0?verbose=maybe'], [6, '/-3'], [6, '/1.5'], [6, '/9'], [7, '/x?verbose=true']] as const) {
+        const [fromLazy, fromEager] = await Promise.all([lazy.request('GET', `/items${i}${query}`), eager.request('GET', `/items${i}${query}`)]);
+        expect(fromLazy.status).toBe(fromEager.status);
+        expect({ detail: fromLazy.json?.detail, errors: fromLazy.json?.errors }).toEqual({ detail: fromEager.json?.detail, errors: fromEager.json?.errors });
+      }
+    } finally {
+      await Promise.all([lazy.close(), eager.close()]);
+    }
+  });
+
   it('checks responses of a deferred operation against the document', async () => {
     const wrong = handlers(count);
     wrong.getItem2 = () => ({ id: 'seven', i: 2 });
