@@ -96,16 +96,18 @@ export class MockResponder {
     return (value) => compiler.satisfies('response', pointer, value);
   }
 
-  private sampler(seed: number | undefined, strictExamples: boolean): Sampler {
+  private sampler(seed: number | undefined, strictExamples: boolean, checked = true): Sampler {
     return new Sampler(this.document, {
       direction: 'response',
       dialect: this.options.dialect,
       random: seed === undefined ? undefined : seeded(seed),
       strictExamples,
-      check: (pointer, value) => {
-        const validate = this.validator(pointer);
-        return validate ? validate(value) : undefined;
-      },
+      check: checked
+        ? (pointer, value) => {
+            const validate = this.validator(pointer);
+            return validate ? validate(value) : undefined;
+          }
+        : undefined,
     });
   }
 
@@ -140,6 +142,16 @@ export class MockResponder {
     if (!validate) return examples.length ? examples[0].value : media.schema === undefined ? undefined : this.sampler(undefined, false).sample(media.schema, media.schemaPointer);
     for (const example of examples) if (validate(example.value)) return example.value;
     if (media.schema === undefined) return examples[0]?.value;
+    // First a sample that checks no `oneOf`/`anyOf` branch on the way (its first branch wherever there
+    // is a choice): when the whole validates, it is the body the checked sample below would have made
+    // (each branch it took holds where the whole does), without checking each part as it goes
+    // (Discord's message: 152 checks, half the cost of its first mock). When it does not, the checked
+    // sample picks branches that validate.
+    // A sample is checked whole (and then frozen) by the compiler's vouchFor: the response's own check
+    // of it before it leaves knows it.
+    const vouch = (value: unknown) => this.options.compiler!.vouchFor(media.schemaPointer!, value);
+    const optimistic = this.sampler(undefined, false, false).sample(media.schema, media.schemaPointer);
+    if (optimistic !== undefined && vouch(optimistic)) return optimistic;
     const attempts: Array<() => unknown> = [
       () => this.sampler(undefined, false).sample(media.schema, media.schemaPointer),
       () => this.sampler(undefined, true).sample(media.schema, media.schemaPointer),
@@ -149,7 +161,7 @@ export class MockResponder {
     for (const attempt of attempts) {
       const value = attempt();
       if (value === undefined) continue;
-      if (validate(value)) return value;
+      if (vouch(value)) return value;
       first ??= value;
     }
     return examples.length ? examples[0].value : first;

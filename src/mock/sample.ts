@@ -8,6 +8,7 @@ import { escapeToken, resolvePointer } from '../document/pointer';
 import type { MediaTypeSpec } from '../document/operations';
 import { hash32, type Random, seeded } from './random';
 import { patternTester, stringMatching } from './regex';
+import { FORMAT_SAMPLES as FORMATS } from '../validation/format-samples';
 
 export type Direction = 'request' | 'response';
 
@@ -57,35 +58,6 @@ function opened(refs: OpenRefs | undefined, ref: string): number {
   return count;
 }
 
-const FORMATS: Record<string, string> = {
-  'date-time': '2024-01-01T00:00:00Z',
-  date: '2024-01-01',
-  time: '00:00:00Z',
-  duration: 'P1D',
-  email: 'user@example.com',
-  'idn-email': 'user@example.com',
-  uri: 'https://example.com/',
-  url: 'https://example.com/',
-  'uri-reference': 'https://example.com/',
-  iri: 'https://example.com/',
-  'iri-reference': 'https://example.com/',
-  'uri-template': 'https://example.com/{id}',
-  hostname: 'example.com',
-  'idn-hostname': 'example.com',
-  ipv4: '192.0.2.1',
-  ipv6: '2001:db8::1',
-  uuid: '3fa85f64-5717-4562-b3fc-2c963f66afa6',
-  'json-pointer': '/a',
-  'relative-json-pointer': '0',
-  regex: '^a$',
-  byte: 'c3BlY2JpbmQ=',
-  binary: 'specbind',
-  password: 'p4ssw0rd',
-  int64: '1',
-  int32: '1',
-  decimal: '1.0',
-  'unix-time': '1704067200',
-};
 
 const MAX_DEPTH = 48;
 /** Optional members are included down to this depth (mocks stay readable; huge documents stay small). */

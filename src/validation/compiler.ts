@@ -124,6 +124,8 @@ export class SchemaCompiler {
   private readonly walks = new Map<string, number>();
   /** The parts of mock bodies the walk has accepted (satisfies()). */
   private readonly sampled = new WeakMap<object, Set<unknown>>();
+  /** Mock bodies checked whole and frozen (vouchFor()): the schema pointers each satisfies. */
+  private readonly vouched = new WeakMap<object, Set<string>>();
 
   /**
    * `warn` hears Ajv's own notices (unknown formats, ...); `riskyPattern` hears about patterns that may
@@ -242,6 +244,7 @@ export class SchemaCompiler {
     let compiled: Validator | undefined;
     return (value) => {
       if (!compiled) {
+        if (typeof value === 'object' && value !== null && this.vouched.get(value)?.has(pointer)) return null;
         if (this.walked(pointer, value)) return null;
         try {
           compiled = wrap(this.compile('response', pointer));
@@ -302,6 +305,27 @@ export class SchemaCompiler {
     return this.validator(direction, schemaPointer)(value) === null;
   }
 
+  /**
+   * Whether a finished mock body satisfies the response schema at `schemaPointer`, checked whole:
+   * nothing remembered while it was made is trusted (satisfies() may have remembered a part that the
+   * sampler changed after). One that does is frozen, deeply, and remembered, so the response's own
+   * check of this very body, before it leaves, need not walk it again while its schema is walked
+   * (Discord's first mock message walked its 15 KB twice, cold). Frozen, it cannot have changed since.
+   */
+  vouchFor(schemaPointer: string, value: unknown): boolean {
+    // Remembered by the schema the pointer leads to: responses that refer to one schema share a mock body.
+    const target = this.lazy.response?.referenceTarget(schemaPointer) ?? schemaPointer;
+    const verdict = this.interpreter ? this.interpreter.check(this.interpreter.target(target), value) : UNSURE;
+    const valid = verdict === UNSURE ? this.validator('response', schemaPointer)(value) === null : verdict === ACCEPT;
+    if (valid && typeof value === 'object' && value !== null) {
+      deepFreeze(value);
+      const pointers = this.vouched.get(value);
+      if (pointers) pointers.add(target);
+      else this.vouched.set(value, new Set([target]));
+    }
+    return valid;
+  }
+
   /** Ajv's function for the schema at `schemaPointer`, compiled once. */
   private compile(direction: Direction, schemaPointer: string): ValidateFunction {
     const compiled = this.compiled[direction];
@@ -314,6 +338,12 @@ export class SchemaCompiler {
     }
     return validate;
   }
+}
+
+function deepFreeze(value: object): void {
+  if (Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member);
 }
 
 /** Ajv resolves `#…` fragments as URI fragments: characters outside the fragment set must be %-encoded. */

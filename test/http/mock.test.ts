@@ -87,6 +87,31 @@ describe('specbind mock: generated samples satisfy the schema', () => {
     for (const pet of answer.json) expect(pet.kind === 'cat' ? pet.lives : pet.bark).toBeDefined();
   });
 
+  it("oneOf whose first branch's sample fits both: the mock is the second branch's, which fits one (a sample made without checking branches is only kept when the whole validates)", async () => {
+    const spec = {
+      openapi: '3.0.3',
+      info: { title: 'branches', version: '1' },
+      paths: {
+        '/when': {
+          get: {
+            operationId: 'when',
+            responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', required: ['at'], properties: { at: { oneOf: [{ type: 'string', format: 'date' }, { type: 'string', minLength: 2 }] } } } } } } },
+          },
+        },
+      },
+    };
+    const server = await start({ spec, missingHandlers: 'mock' });
+    try {
+      const answer = await server.request('GET', '/when');
+      expect(answer.status).toBe(200);
+      // The first branch's '2024-01-01' is a string of two characters or more too: it fits both, so not oneOf.
+      expect(answer.json.at).not.toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(answer.json.at.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('3.1: type arrays, numeric exclusive bounds, const, prefixItems, oneOf with additionalProperties: false', async () => {
     const shapes = await v31.request('GET', '/shapes');
     expect(shapes.status).toBe(200);

@@ -6,6 +6,7 @@ import { loadSpec, type Dialect } from '../../src/document/load';
 import { Sampler } from '../../src/mock/sample';
 import { SchemaCompiler, WALKS_BEFORE_COMPILING } from '../../src/validation/compiler';
 import { ACCEPT, REJECT, UNSURE, type Verdict, type SchemaInterpreter } from '../../src/validation/interpreter';
+import { FORMAT_SAMPLES } from '../../src/validation/format-samples';
 import { SPECS } from '../helpers/server';
 
 const escape = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -176,6 +177,31 @@ describe('response validators walk first, then compile', () => {
     expect(compiler.satisfies('response', '/components/schemas/Owner', { age: -1 })).toBe(false);
   });
 
+  it('vouches for a finished mock body by walking it whole, trusting nothing remembered while it was made; then freezes it, and its response check knows it', () => {
+    const compiler = new SchemaCompiler(document, '3.0', undefined, undefined, { lazyRefs: true });
+    const owner = { age: 3 };
+    expect(compiler.satisfies('response', '/components/schemas/Owner', owner)).toBe(true);
+    owner.age = -1;
+    const spoiled = { name: 'Rex', owner };
+    expect(compiler.vouchFor('/components/schemas/Pet', spoiled)).toBe(false);
+    expect(Object.isFrozen(spoiled)).toBe(false);
+    const body = { name: 'Rex', owner: { age: 3 } };
+    expect(compiler.vouchFor('/components/schemas/Pet', body)).toBe(true);
+    expect(Object.isFrozen(body) && Object.isFrozen(body.owner)).toBe(true);
+    expect(() => {
+      (body.owner as { age: number }).age = -1;
+    }).toThrow(TypeError);
+    const walker = walkerOf(compiler);
+    const check = jest.spyOn(walker, 'check');
+    const validate = compiler.validator('response', '/components/schemas/Pet');
+    expect(validate(body)).toBeNull();
+    expect(check).not.toHaveBeenCalled();
+    // Any other value is walked, as before.
+    expect(validate({ name: 'Rex', owner: { age: 3 } })).toBeNull();
+    expect(check).toHaveBeenCalled();
+    check.mockRestore();
+  });
+
   it('refuses every value of a schema Ajv cannot compile, saying why (fail closed)', () => {
     const compiler = new SchemaCompiler(document, '3.0', undefined, undefined, { lazyRefs: true });
     const validate = compiler.validator('response', '/components/schemas/Broken');
@@ -282,4 +308,16 @@ describe('request validators of scalar schemas walk first, then compile', () => 
     },
     120_000,
   );
+});
+
+describe('the sample value of each format', () => {
+  it.each(['3.0', '3.1'] as const)('passes the compiler\'s own check of that format (%s), so the walk may accept it unchecked', (dialect) => {
+    const schemas = Object.fromEntries(Object.keys(FORMAT_SAMPLES).map((format, i) => [`F${i}`, { type: 'string', format }]));
+    const compiler = new SchemaCompiler({ openapi: dialect === '3.0' ? '3.0.3' : '3.1.0', paths: {}, components: { schemas } }, dialect);
+    Object.entries(FORMAT_SAMPLES).forEach(([format, value], i) => {
+      expect({ format, violations: compiler.validator('response', `/components/schemas/F${i}`)(value) }).toEqual({ format, violations: null });
+      // Not vacuous: the format is checked.
+      if (['date-time', 'date', 'uri', 'email', 'uuid', 'ipv4', 'byte'].includes(format)) expect(compiler.validator('response', `/components/schemas/F${i}`)(`${value} x`)).not.toBeNull();
+    });
+  });
 });
