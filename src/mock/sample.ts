@@ -66,6 +66,8 @@ const OPTIONAL_DEPTH = 4;
 const MINIMAL_DEPTH = 12;
 
 const COMBINERS = ['allOf', 'oneOf', 'anyOf'];
+/** A schema without examples (most): examplesOf() allocates nothing for it. */
+const NONE: readonly unknown[] = [];
 
 function isObject(value: unknown): value is Record<string, any> {
   return !!value && typeof value === 'object' && !Array.isArray(value);
@@ -92,6 +94,8 @@ const BRANCHES_AT = 'x-specbind-branches-at';
 
 export class Sampler {
   private readonly optional: 'all' | 'none' | 'random';
+  /** skipped()'s answer per property schema (one document, one direction). */
+  private readonly skips = new WeakMap<object, boolean>();
 
   constructor(
     private readonly document: unknown,
@@ -169,7 +173,8 @@ export class Sampler {
     return this.walk(target, fragment(ref), { ...state, refs, via: synthetic ? state.via : ref, minimal: state.minimal || count >= 1 });
   }
 
-  private examplesOf(schema: Record<string, any>): unknown[] {
+  private examplesOf(schema: Record<string, any>): readonly unknown[] {
+    if (schema.example === undefined && schema.examples === undefined && schema.default === undefined) return NONE;
     const out: unknown[] = [];
     if (schema.example !== undefined) out.push(schema.example);
     if (Array.isArray(schema.examples)) out.push(...schema.examples);
@@ -181,18 +186,25 @@ export class Sampler {
   private fitsDirection(schema: Record<string, any>, value: unknown): boolean {
     if (!isObject(value) || !isObject(schema.properties)) return true;
     for (const [name, property] of Object.entries<any>(schema.properties)) {
-      if (name in value && this.skipped(property, 0)) return false;
+      if (name in value && this.skipped(property)) return false;
     }
     return true;
   }
 
-  /** Whether a property is left out in this direction (readOnly in requests, writeOnly in responses). */
-  private skipped(property: unknown, depth: number): boolean {
+  /** Whether a property is left out in this direction (readOnly in requests, writeOnly in responses); known per property schema once asked. */
+  private skipped(property: unknown): boolean {
+    if (!isObject(property)) return false;
+    let known = this.skips.get(property);
+    if (known === undefined) this.skips.set(property, (known = this.leftOut(property, 0)));
+    return known;
+  }
+
+  private leftOut(property: unknown, depth: number): boolean {
     const flag = this.options.direction === 'request' ? 'readOnly' : 'writeOnly';
     if (!isObject(property) || depth > 8) return false;
     if (property[flag] === true) return true;
-    if (typeof property.$ref === 'string') return this.skipped(resolvePointer(this.document, property.$ref), depth + 1);
-    return Array.isArray(property.allOf) && property.allOf.some((s: unknown) => this.skipped(s, depth + 1));
+    if (typeof property.$ref === 'string') return this.leftOut(resolvePointer(this.document, property.$ref), depth + 1);
+    return Array.isArray(property.allOf) && property.allOf.some((s: unknown) => this.leftOut(s, depth + 1));
   }
 
   /** `allOf` merged into one schema: properties joined (each still locatable), required united, bounds tightened. */
@@ -345,7 +357,7 @@ export class Sampler {
     const required = new Set<string>(Array.isArray(schema.required) ? schema.required : []);
     const max = typeof schema.maxProperties === 'number' ? schema.maxProperties : Infinity;
     for (const [name, property] of Object.entries(properties)) {
-      if (this.skipped(property, 0)) continue;
+      if (this.skipped(property)) continue;
       const must = required.has(name);
       if (!must && (!this.includeOptional(state) || Object.keys(out).length >= max - required.size)) continue;
       const value = this.walk(property, at && `${at}/properties/${escapeToken(name)}`, state);
@@ -393,8 +405,12 @@ export class Sampler {
         const random = i === 0 && attempt === 0 ? state.random : (state.random ?? FIXED).fork(`${i}:${attempt}`);
         const candidate = this.walk(itemSchema, where, { ...state, random });
         if (candidate === undefined) break;
+        if (!schema.uniqueItems) {
+          value = candidate;
+          break;
+        }
         const key = JSON.stringify(candidate);
-        if (!schema.uniqueItems || !seen.has(key)) {
+        if (!seen.has(key)) {
           seen.add(key);
           value = candidate;
           break;

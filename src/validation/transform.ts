@@ -17,6 +17,12 @@ export const LAZY_REF_KEYWORD = 'x-specbind-ref';
 const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', '$defs', 'definitions'];
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SCHEMA_SINGLES = ['additionalProperties', 'additionalItems', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems', 'contentSchema'];
+const SCHEMA_MAP_KEYS = new Set(SCHEMA_MAPS);
+/** Each schema-holding keyword's shape, looked up once per member by the transform. */
+const MAP = 1;
+const LIST = 2;
+const SINGLE = 3;
+const SCHEMA_KEYS = new Map<string, number>([...SCHEMA_MAPS.map((k) => [k, MAP] as const), ...SCHEMA_LISTS.map((k) => [k, LIST] as const), ...SCHEMA_SINGLES.map((k) => [k, SINGLE] as const)]);
 /** Values that are data, copied as they are (Ajv reads them). */
 const DATA_KEYS = new Set(['default', 'enum', 'const']);
 /**
@@ -93,9 +99,12 @@ export class LazyDocument {
       if (!unit || this.done.has(unit.key)) continue;
       this.done.add(unit.key);
       const value: unknown = unit.schema ? this.transformer.schema(unit.node) : this.transformer.walk(unit.node, unit.tokens.length === 1 && unit.tokens[0] === 'components');
-      const placed = this.lazyRefs ? deferRefs(value) : value;
-      place(this.root, unit.tokens, placed);
-      collectRefs(placed, queue);
+      // With lazy references every internal `$ref` became LAZY_REF_KEYWORD: there is nothing to follow now.
+      if (this.lazyRefs) place(this.root, unit.tokens, deferRefs(value));
+      else {
+        place(this.root, unit.tokens, value);
+        collectRefs(value, queue);
+      }
     }
   }
 
@@ -166,13 +175,15 @@ function collectRefs(node: unknown, into: string[]): void {
  * like the keys are names, so a property called `default` is still a schema.
  */
 function deferRefs(node: unknown, names = false): any {
-  if (Array.isArray(node)) return node.map((item) => deferRefs(item));
   if (!node || typeof node !== 'object') return node;
+  if (Array.isArray(node)) return node.map((item) => deferRefs(item));
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
+  // A parsed document's objects are plain: `for…in` sees their own members (Object.entries allocated a pair per member).
+  for (const key in node) {
+    const value = (node as Record<string, unknown>)[key];
     if (names) out[key] = deferRefs(value);
     else if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) out[LAZY_REF_KEYWORD] = decodeFragment(value);
-    else out[key] = NOT_SCHEMA.has(key) ? value : deferRefs(value, SCHEMA_MAPS.includes(key));
+    else out[key] = NOT_SCHEMA.has(key) || !value || typeof value !== 'object' ? value : deferRefs(value, SCHEMA_MAP_KEYS.has(key));
   }
   return out;
 }
@@ -183,6 +194,7 @@ function encodeFragment(pointer: string): string {
 }
 
 function decodeFragment(ref: string): string {
+  if (!ref.includes('%')) return ref.slice(1);
   try {
     return decodeURIComponent(ref.slice(1));
   } catch {
@@ -224,15 +236,19 @@ class SchemaTransformer {
     // In 3.0 a `$ref` replaces its whole object: siblings are ignored, as the spec says.
     if (this.dialect === '3.0' && typeof schema.$ref === 'string') return { $ref: schema.$ref };
     let out: any = {};
-    for (const [key, value] of Object.entries(schema)) {
+    for (const key in schema) {
+      const value = schema[key];
       if (DROPPED_KEYS.has(key) || (key.startsWith('x-') && key !== FORBIDDEN_KEYWORD)) continue;
-      if (SCHEMA_MAPS.includes(key) && value && typeof value === 'object') {
-        out[key] = Object.fromEntries(Object.entries(value).map(([k, s]) => [k, this.schema(s)]));
-      } else if (SCHEMA_LISTS.includes(key) && Array.isArray(value)) {
+      const kind = SCHEMA_KEYS.get(key);
+      if (kind === MAP && value && typeof value === 'object') {
+        const members: any = {};
+        for (const name in value) members[name] = this.schema(value[name]);
+        out[key] = members;
+      } else if (kind === LIST && Array.isArray(value)) {
         out[key] = value.map((s) => this.schema(s));
       } else if (key === 'items') {
         out[key] = Array.isArray(value) ? value.map((s) => this.schema(s)) : this.schema(value);
-      } else if (SCHEMA_SINGLES.includes(key)) {
+      } else if (kind === SINGLE) {
         out[key] = this.schema(value);
       } else {
         out[key] = value;
