@@ -66,6 +66,8 @@ const OPTIONAL_DEPTH = 4;
 const MINIMAL_DEPTH = 12;
 
 const COMBINERS = ['allOf', 'oneOf', 'anyOf'];
+/** resolve()'s targets, per document. */
+const resolved = new WeakMap<object, Map<string, unknown>>();
 /** A schema without examples (most): examplesOf() allocates nothing for it. */
 const NONE: readonly unknown[] = [];
 
@@ -106,7 +108,20 @@ export class Sampler {
 
   /** A value for `schema`, found at `pointer` in the document when known (for branch checks); undefined if none could be built. */
   sample(schema: unknown, pointer?: string): unknown {
-    return this.walk(schema, pointer, { depth: 0, refs: undefined, minimal: false, random: this.options.random });
+    // Where each part is (and the located `$ref`s that keep merged parts findable) serves only checks:
+    // a sampler without one does not track it, and makes the same value.
+    return this.walk(schema, this.options.check ? pointer : undefined, { depth: 0, refs: undefined, minimal: false, random: this.options.random });
+  }
+
+  /** A `$ref`'s target in the document (a message of Discord's follows 365, 71 of them distinct): found once per document. */
+  private resolve(ref: string): unknown {
+    if (!isObject(this.document)) return resolvePointer(this.document, ref);
+    let targets = resolved.get(this.document as object);
+    if (!targets) resolved.set(this.document as object, (targets = new Map()));
+    if (targets.has(ref)) return targets.get(ref);
+    const target = resolvePointer(this.document, ref);
+    targets.set(ref, target);
+    return target;
   }
 
   private check(pointer: string | undefined, value: unknown): boolean | undefined {
@@ -165,7 +180,7 @@ export class Sampler {
       for (const k of siblings) rest[k] = schema[k];
       return this.walk({ allOf: [{ $ref: ref }, rest] }, undefined, state);
     }
-    const target = resolvePointer(this.document, ref);
+    const target = this.resolve(ref);
     if (target === undefined) return undefined;
     const count = opened(state.refs, ref);
     if (count >= 3) return undefined;
@@ -203,7 +218,7 @@ export class Sampler {
     const flag = this.options.direction === 'request' ? 'readOnly' : 'writeOnly';
     if (!isObject(property) || depth > 8) return false;
     if (property[flag] === true) return true;
-    if (typeof property.$ref === 'string') return this.leftOut(resolvePointer(this.document, property.$ref), depth + 1);
+    if (typeof property.$ref === 'string') return this.leftOut(this.resolve(property.$ref), depth + 1);
     return Array.isArray(property.allOf) && property.allOf.some((s: unknown) => this.leftOut(s, depth + 1));
   }
 
@@ -215,7 +230,7 @@ export class Sampler {
       if (!isObject(node) || depth > 16) return;
       if (typeof node.$ref === 'string' && !(this.options.dialect === '3.1' && Object.keys(node).length > 1)) {
         if (node[SYNTHETIC] !== true) followed.push(node.$ref);
-        collect(resolvePointer(this.document, node.$ref), fragment(node.$ref), depth + 1);
+        collect(this.resolve(node.$ref), fragment(node.$ref), depth + 1);
         return;
       }
       const { allOf, ...own } = node;
@@ -307,7 +322,7 @@ export class Sampler {
   /** Rough size of a branch's sample: primitives before arrays before objects. */
   private cost(schema: unknown, depth = 0): number {
     if (!isObject(schema) || depth > 4) return 5;
-    if (typeof schema.$ref === 'string') return this.cost(resolvePointer(this.document, schema.$ref), depth + 1) + 1;
+    if (typeof schema.$ref === 'string') return this.cost(this.resolve(schema.$ref), depth + 1) + 1;
     if (isNullSchema(schema)) return 0;
     const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
     if (type === 'object' || schema.properties || schema.allOf) return 10 + (Array.isArray(schema.required) ? schema.required.length : 0);
