@@ -4,7 +4,14 @@
 // required parameters are all in the path, credentials as their security asks) and a second request
 // to the first. Each process is new; medians of --repeat processes (default 3). Targets: the first
 // request ≤ 50 ms, the first to each other operation ≤ 15 ms.
-//   npx tsx bench/first-request.ts [--docs stripe,discord,github] [--modes mock,notImplemented,fail] [--repeat 3]
+// In `fail` mode (the default: a handler for every operation) the probed operations' handlers answer
+// a valid body, as correct handlers do: the body a mock server of the same document answered them,
+// fetched by another process beforehand. `fail-invalid` is the error path: each handler answers `{}`,
+// which response validation refuses with a 500 that names what is wrong (Ajv compiles the schema for it).
+//   npx tsx bench/first-request.ts [--docs stripe,discord,github] [--modes mock,notImplemented,fail,fail-invalid] [--repeat 3]
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOCUMENTS, timedRequest } from './large';
 import { startServer } from './lib/proc';
@@ -13,7 +20,7 @@ import { fmt, median, table } from './lib/report';
 const { values } = parseArgs({
   options: {
     docs: { type: 'string', default: 'stripe,discord,github' },
-    modes: { type: 'string', default: 'mock,notImplemented,fail' },
+    modes: { type: 'string', default: 'mock,notImplemented,fail,fail-invalid' },
     repeat: { type: 'string', default: '3' },
   },
 });
@@ -27,8 +34,9 @@ async function main() {
     if (!doc) throw new Error(`unknown document ${id}`);
     for (const mode of values.modes!.split(',')) {
       const runs: Array<{ ms: number[]; status: number[]; ops: string[] }> = [];
+      const bodies = mode === 'fail' ? await validBodies(doc.file) : undefined;
       for (let i = 0; i < Number(values.repeat); i++) {
-        const server = await startServer('specbind-large', { env: { BENCH_SPEC: doc.file, BENCH_MODE: mode, LOG_LEVEL: 'error' } });
+        const server = await startServer('specbind-large', { env: { BENCH_SPEC: doc.file, BENCH_MODE: mode === 'fail-invalid' ? 'fail' : mode, BENCH_BODIES: bodies, LOG_LEVEL: 'error' } });
         try {
           // A pause after READY, as between a deployment's start and its first user.
           await new Promise((resolve) => setTimeout(resolve, 200));
@@ -53,6 +61,24 @@ async function main() {
   }
   console.log();
   console.log(table(['document', 'mode', '1st op (ms)', '2nd op', '3rd op', '1st op again', 'statuses', 'operations'], rows));
+}
+
+/** A file of the probed operations' bodies as a mock server of the document answers them (valid: it checked them). */
+async function validBodies(file: string): Promise<string> {
+  const server = await startServer('specbind-large', { env: { BENCH_SPEC: file, BENCH_MODE: 'mock', LOG_LEVEL: 'error' } });
+  const bodies: Record<string, unknown> = {};
+  try {
+    for (const probe of server.info.probes as Probe[]) {
+      const response = await fetch(server.url + probe.path, { method: probe.method, headers: probe.headers });
+      if (response.ok && /json/.test(response.headers.get('content-type') ?? '')) bodies[probe.operationId] = await response.json();
+      else await response.arrayBuffer();
+    }
+  } finally {
+    await server.stop();
+  }
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'specbind-bodies-')), 'bodies.json');
+  writeFileSync(out, JSON.stringify(bodies));
+  return out;
 }
 
 main().catch((error) => {

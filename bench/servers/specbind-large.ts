@@ -1,10 +1,11 @@
 // specbind serving a large real document, for bench/large.ts and bench/first-request.ts. Env:
 // BENCH_SPEC (file or folder entry), BENCH_COMPILE ('lazy' | 'eager'), BENCH_MODE (the
 // missingHandlers mode: 'mock' by default, 'notImplemented', or 'fail', where every operation has a
-// handler answering `{}` and security checks accept any credential).
+// handler answering `{}`, or its body in BENCH_BODIES, and security checks accept any credential).
 // READY carries initMs (createServer), `probe`: a request to a never-called operation (the last GET of
 // the document whose required parameters are all in the path), with credentials for it, and `probes`:
 // the last three such GETs.
+import { readFileSync } from 'node:fs';
 import { createServer } from '../../src';
 import { sample } from '../../src/mock/sample';
 import { HOST, loadDocument, operationIds, PORT, ready, SPEC_FILE } from './common';
@@ -91,7 +92,10 @@ async function main() {
   const mode = (process.env.BENCH_MODE ?? 'mock') as 'mock' | 'notImplemented' | 'fail';
   // In 'fail' mode every operation gets a handler answering `{}`; outside mock mode every scheme a check accepting anything.
   const document = mode === 'mock' ? undefined : loadDocument(SPEC_FILE);
-  const handlers = mode === 'fail' ? Object.fromEntries(operationIds(document).map((id) => [id, () => ({})])) : undefined;
+  // BENCH_BODIES (fail mode): a JSON file of { operationId: body } that those operations answer, as a
+  // correct handler would; every other operation answers `{}`, which its response validation refuses.
+  const bodies: Record<string, unknown> = process.env.BENCH_BODIES ? JSON.parse(readFileSync(process.env.BENCH_BODIES, 'utf8')) : {};
+  const handlers = mode === 'fail' ? Object.fromEntries(operationIds(document).map((id) => [id, () => bodies[id] ?? {}])) : undefined;
   const security = document ? Object.fromEntries(Object.keys(document.components?.securitySchemes ?? {}).map((name) => [name, () => ({ bench: true })])) : undefined;
   const server = await createServer({
     spec: SPEC_FILE,
