@@ -1,7 +1,9 @@
 // A streamed body on a node response: pulled only as fast as the client reads (write() returning
 // false waits for 'drain'), the source closed as soon as the client goes away, and cut off (no final
-// chunk, or fewer bytes than Content-Length) when the source fails, so the client can tell.
+// chunk, or fewer bytes than Content-Length) when the source fails, so the client can tell. A file
+// stream nobody has touched is read into reused buffers rather than piped (pumpFile).
 import { Buffer } from 'node:buffer';
+import { read, ReadStream } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import type { OutgoingResponse, ResponseStream, StreamOutcome } from '../http/response';
@@ -20,7 +22,8 @@ export function writeStream(res: ServerResponse, response: OutgoingResponse, str
     stream.stop = undefined;
     stream.ended?.(outcome);
   };
-  if (isNodeReadable(stream.source)) pipeReadable(res, stream.source, end);
+  if (isUntouchedFileStream(stream.source)) pumpFile(res, stream.source, end);
+  else if (isNodeReadable(stream.source)) pipeReadable(res, stream.source, end);
   else {
     // Items may be far apart (an event stream): the client sees the response start at once.
     res.flushHeaders();
@@ -40,6 +43,116 @@ function pipeReadable(res: ServerResponse, source: Readable, end: (outcome: Stre
   source.on('data', (chunk: Buffer | string) => {
     bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
   });
+}
+
+/**
+ * Node itself: a buffer is read into again when node's write callback says it has gone to the socket.
+ * Bun's and Deno's node:http are left their pipe: whether their callbacks promise as much is not tested.
+ */
+const NODE = !process.versions.bun && !('Deno' in globalThis);
+
+/** The reads a file pump has in flight or on the wire at once, each into its own buffer. */
+const FILE_BUFFERS = 3;
+
+/**
+ * A file stream (`fs.createReadStream`) nobody has read from or listens to: its bytes can be read into
+ * a few buffers that are used again, instead of through the stream. Piped, each 64 KiB chunk is a new
+ * buffer outside V8's heap, and V8 answers that churn with mark-compacts of the whole live heap (~40 a
+ * GiB, bench/README.md, "Streamed responses"): in specbind's heap, larger than a bare server's, they
+ * cost a sixth of a download's CPU.
+ */
+function isUntouchedFileStream(source: unknown): source is ReadStream {
+  if (!NODE || !(source instanceof ReadStream)) return false;
+  const file = source as ReadStream & { start?: number; end?: number; fd?: number | null };
+  return (
+    !file.destroyed &&
+    file.bytesRead === 0 &&
+    file.readableFlowing === null &&
+    file.readableLength === 0 &&
+    file.readableEncoding === null &&
+    (file.start === undefined || Number.isSafeInteger(file.start)) &&
+    (file.end === undefined || file.end === Infinity || Number.isSafeInteger(file.end)) &&
+    ['data', 'readable', 'end'].every((event) => file.listenerCount(event) === 0)
+  );
+}
+
+/**
+ * A file stream's bytes, read with fs.read into FILE_BUFFERS buffers and written to the response; a
+ * buffer is read into again once its write has gone to the socket, so at most FILE_BUFFERS × 64 KiB
+ * are pending (backpressure, as a pipe's). The stream is only the file's descriptor here: destroyed
+ * at the end, when the client goes away, or when a read fails (its 'error' and 'close' are emitted as
+ * when piped, to whoever listens).
+ */
+function pumpFile(res: ServerResponse, source: ReadStream, end: (outcome: StreamOutcome) => void): void {
+  const file = source as ReadStream & { start?: number; end?: number; fd?: number | null };
+  const chunk = source.readableHighWaterMark || 64 * 1024;
+  const last = typeof file.end === 'number' && Number.isFinite(file.end) ? file.end : Infinity;
+  let position = typeof file.start === 'number' ? file.start : 0;
+  let bytes = 0;
+  let reading = false;
+  let atEnd = false;
+  let done = false;
+  let inFlight = 0;
+  const free: Buffer[] = Array.from({ length: FILE_BUFFERS }, () => Buffer.allocUnsafeSlow(chunk));
+  const finish = (outcome: StreamOutcome) => {
+    if (done) return;
+    done = true;
+    res.off('close', onClose);
+    source.destroy();
+    end(outcome);
+  };
+  const fail = (error: unknown) => {
+    if (done) return;
+    cutOff(res);
+    finish({ kind: 'failed', bytes, error });
+  };
+  const onClose = () => {
+    if (!res.writableFinished) finish({ kind: 'closed', bytes });
+  };
+  // Errors are this pump's to report (the response is cut off); a listener of the caller's hears them too.
+  source.on('error', fail);
+  res.on('close', onClose);
+  const pump = () => {
+    if (done || reading) return;
+    if (atEnd) {
+      if (inFlight === 0) {
+        res.end();
+        finish({ kind: 'complete', bytes });
+      }
+      return;
+    }
+    const buffer = free.pop();
+    if (!buffer) return; // a write's callback brings one back
+    const length = Math.min(chunk, last - position + 1);
+    if (length <= 0) {
+      free.push(buffer);
+      atEnd = true;
+      pump();
+      return;
+    }
+    reading = true;
+    read(file.fd as number, buffer, 0, length, position, (error, n) => {
+      reading = false;
+      if (done) return;
+      if (error) return fail(error);
+      if (n === 0) {
+        free.push(buffer);
+        atEnd = true;
+        return pump();
+      }
+      position += n;
+      bytes += n;
+      inFlight++;
+      res.write(n === buffer.length ? buffer : buffer.subarray(0, n), () => {
+        inFlight--;
+        free.push(buffer);
+        pump();
+      });
+      pump();
+    });
+  };
+  if (typeof file.fd === 'number') pump();
+  else source.once('ready', pump);
 }
 
 /** Text written at most this much at a time: a chunk the items of one tick share. */

@@ -227,6 +227,72 @@ describe('byte streams', () => {
     }
   });
 
+  it('a file read into reused buffers arrives whole and in order, to a client that reads slowly, in small chunks or large; a file stream someone listens to is piped as it is', async () => {
+    const random = path.join(dir, 'random.bin');
+    const bytes = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, () => Math.floor(Math.random() * 256)));
+    writeFileSync(random, bytes);
+    let heard = 0;
+    const sources = [
+      () => createReadStream(random, { highWaterMark: 1000 }),
+      () => createReadStream(random),
+      () => createReadStream(random, { start: 12_345, end: 2_000_000 }),
+      () => createReadStream(random).on('data', (chunk) => (heard += chunk.length)),
+    ];
+    let which = 0;
+    const { logger, lines } = capture();
+    const api = await serve({ download: () => sources[which++]() }, { logger });
+    try {
+      for (const expected of [bytes, bytes, bytes.subarray(12_345, 2_000_001), bytes]) {
+        // A slow reader: paused a moment after every chunk, so writes wait on the socket while reads go on.
+        const received = await new Promise<Buffer>((resolve, reject) => {
+          const chunks: Buffer[] = [];
+          httpRequest(`${api.url}/download`, (res) => {
+            res.on('data', (chunk: Buffer) => {
+              chunks.push(chunk);
+              if (chunks.length % 16 === 0) {
+                res.pause();
+                setTimeout(() => res.resume(), 2);
+              }
+            });
+            res.on('end', () => resolve(Buffer.concat(chunks)));
+            res.on('error', reject);
+          })
+            .on('error', reject)
+            .end();
+        });
+        expect(received.length).toBe(expected.length);
+        expect(received.equals(expected)).toBe(true);
+      }
+      expect(heard).toBe(bytes.length);
+      await until('the files to close', () => openDescriptors(random) === 0, 1000);
+      await until('four access lines', () => lines.filter((l) => l.msg === 'request').length === 4, 1000);
+      expect(lines.filter((l) => l.msg === 'request').map((l) => [l.stream, l.bytes])).toEqual([
+        ['complete', bytes.length],
+        ['complete', bytes.length],
+        ['complete', 2_000_001 - 12_345],
+        ['complete', bytes.length],
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a file that cannot be opened: the response is cut off, logged as failed, and the server keeps serving', async () => {
+    const { logger, lines } = capture();
+    let which = 0;
+    const api = await serve({ download: () => (which++ === 0 ? createReadStream(path.join(dir, 'missing.bin')) : createReadStream(FILE)) }, { logger });
+    try {
+      const first = await fetch(`${api.url}/download`).then(readAll, (error) => ({ text: '', cut: true, error }));
+      expect(first.cut).toBe(true);
+      await until('the failure to be logged', () => lines.some((l) => l.stream === 'failed'), 1000);
+      expect(lines.find((l) => l.stream === 'failed')).toMatchObject({ msg: 'request', status: 200 });
+      const second = await fetch(`${api.url}/download`);
+      expect(Buffer.from(await second.arrayBuffer()).equals(CONTENT)).toBe(true);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('a client that goes away mid-stream: the file is closed and an iterator is returned within a second', async () => {
     const big = path.join(dir, 'big.bin');
     writeFileSync(big, Buffer.alloc(64 * 1024 * 1024, 1));
