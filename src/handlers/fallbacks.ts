@@ -146,9 +146,8 @@ export class MockResponder {
     // is a choice): when the whole validates, it is the body the checked sample below would have made
     // (each branch it took holds where the whole does), without checking each part as it goes
     // (Discord's message: 152 checks, half the cost of its first mock). When it does not, the checked
-    // sample picks branches that validate.
-    // A sample is checked whole (and then frozen) by the compiler's vouchFor: the response's own check
-    // of it before it leaves knows it.
+    // sample picks branches that validate. Every sample is checked whole, and a valid one frozen, by the
+    // compiler's vouchFor, so the response's own check of it before it leaves need not walk it again.
     const vouch = (value: unknown) => this.options.compiler!.vouchFor(media.schemaPointer!, value);
     const optimistic = this.sampler(undefined, false, false).sample(media.schema, media.schemaPointer);
     if (optimistic !== undefined && vouch(optimistic)) return optimistic;

@@ -124,7 +124,7 @@ export class SchemaCompiler {
   private readonly walks = new Map<string, number>();
   /** The parts of mock bodies the walk has accepted (satisfies()). */
   private readonly sampled = new WeakMap<object, Set<unknown>>();
-  /** Mock bodies checked whole and frozen (vouchFor()): the schema pointers each satisfies. */
+  /** Mock bodies checked whole and frozen (vouchFor()): the schemas each satisfies, by the pointer validator() compiles. */
   private readonly vouched = new WeakMap<object, Set<string>>();
 
   /**
