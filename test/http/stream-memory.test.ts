@@ -1,5 +1,5 @@
 // Streams are never buffered whole: a 1 GiB download and a 1 GiB streamed upload each raise the
-// server's resident memory by less than 64 MiB (96 MiB on Node 24 and later). The server runs
+// server's resident memory by less than 64 MiB (96 MiB on Node 24 and later, 128 for the upload). The server runs
 // in its own process (its RSS is read from /proc while the bytes flow); the file is sparse, so the test
 // costs disk nothing.
 //
@@ -10,6 +10,13 @@
 // (Node 20 and 22: +33 MiB). Raw node:http piping the same file, in a process with a heap as large,
 // does the same (+67 MiB on Node 24, +42 MiB on Node 20). A body buffered whole would be +1024 MiB
 // under either bound.
+//
+// The upload on Node 24 has a bound of its own, 128 MiB. Its peak is the socket's read buffers, which no
+// server can reuse, and what it adds depends on where the process starts. Since specbind reads a file
+// into reused buffers (src/adapters/node-stream.ts), the download before it leaves no garbage behind
+// (+5 MiB), so the upload starts from ~95 MiB. From there it peaked at +88 to +99 MiB in 5 runs
+// (2026-12-07, Node 24.22.3), ~185 MiB at the top. Piped, the download had left the upload at 141–156 MiB,
+// and it added +24 to +74 MiB to that: the same top, or higher.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -19,6 +26,7 @@ import * as path from 'node:path';
 const GiB = 1024 ** 3;
 const LIMIT = (Number(process.versions.node.split('.')[0]) >= 24 ? 96 : 64) * 1024 * 1024;
 const LIMIT_MIB = LIMIT / 2 ** 20;
+const UPLOAD_LIMIT = (Number(process.versions.node.split('.')[0]) >= 24 ? 128 : 64) * 1024 * 1024;
 const dir = mkdtempSync(path.join(tmpdir(), 'specbind-memory-'));
 const FILE = path.join(dir, 'one-gib.bin');
 let server: ChildProcess;
@@ -102,10 +110,10 @@ it(`a 1 GiB download raises the server RSS by less than ${LIMIT_MIB} MiB`, async
   expect(peak - before).toBeLessThan(LIMIT);
 }, 120_000);
 
-it(`a 1 GiB streamed upload raises the server RSS by less than ${LIMIT_MIB} MiB`, async () => {
+it(`a 1 GiB streamed upload raises the server RSS by less than ${UPLOAD_LIMIT / 2 ** 20} MiB`, async () => {
   const before = rss(server.pid!);
   const { peak, bytes } = await peakDuring(() => upload(GiB));
   expect(bytes).toBe(GiB);
   process.stdout.write(`1 GiB upload: server RSS ${(before / 2 ** 20).toFixed(1)} MiB before, peak +${((peak - before) / 2 ** 20).toFixed(1)} MiB\n`);
-  expect(peak - before).toBeLessThan(LIMIT);
+  expect(peak - before).toBeLessThan(UPLOAD_LIMIT);
 }, 120_000);
