@@ -22,7 +22,7 @@ export function writeStream(res: ServerResponse, response: OutgoingResponse, str
     stream.stop = undefined;
     stream.ended?.(outcome);
   };
-  if (isUntouchedFileStream(stream.source)) pumpFile(res, stream.source, end);
+  if (isUntouchedFileStream(stream.source)) pumpFile(res, stream.source, stream.length, end);
   else if (isNodeReadable(stream.source)) pipeReadable(res, stream.source, end);
   else {
     // Items may be far apart (an event stream): the client sees the response start at once.
@@ -83,17 +83,21 @@ function isUntouchedFileStream(source: unknown): source is ReadStream {
  * at the end, when the client goes away, or when a read fails (its 'error' and 'close' are emitted as
  * when piped, to whoever listens).
  */
-function pumpFile(res: ServerResponse, source: ReadStream, end: (outcome: StreamOutcome) => void): void {
+function pumpFile(res: ServerResponse, source: ReadStream, length: number | undefined, end: (outcome: StreamOutcome) => void): void {
   const file = source as ReadStream & { start?: number; end?: number; fd?: number | null };
-  const chunk = source.readableHighWaterMark || 64 * 1024;
-  const last = typeof file.end === 'number' && Number.isFinite(file.end) ? file.end : Infinity;
   let position = typeof file.start === 'number' ? file.start : 0;
+  // The Content-Length sent (the file's size when it was asked) is what is read, no more.
+  let last = typeof file.end === 'number' && Number.isFinite(file.end) ? file.end : Infinity;
+  if (length !== undefined) last = Math.min(last, position + length - 1);
+  // Buffers no larger than the file, made as they are needed: a small file costs one small buffer.
+  const chunk = Math.max(1, Math.min(source.readableHighWaterMark || 64 * 1024, last - position + 1));
   let bytes = 0;
   let reading = false;
   let atEnd = false;
   let done = false;
   let inFlight = 0;
-  const free: Buffer[] = Array.from({ length: FILE_BUFFERS }, () => Buffer.allocUnsafeSlow(chunk));
+  let made = 0;
+  const free: Buffer[] = [];
   const finish = (outcome: StreamOutcome) => {
     if (done) return;
     done = true;
@@ -121,22 +125,27 @@ function pumpFile(res: ServerResponse, source: ReadStream, end: (outcome: Stream
       }
       return;
     }
-    const buffer = free.pop();
-    if (!buffer) return; // a write's callback brings one back
-    const length = Math.min(chunk, last - position + 1);
-    if (length <= 0) {
-      free.push(buffer);
+    const wanted = Math.min(chunk, last - position + 1);
+    if (wanted <= 0) {
       atEnd = true;
       pump();
       return;
     }
+    let buffer = free.pop();
+    if (!buffer && made < FILE_BUFFERS) {
+      made++;
+      buffer = Buffer.allocUnsafeSlow(chunk);
+    }
+    if (!buffer) return; // a write's callback brings one back
     reading = true;
-    read(file.fd as number, buffer, 0, length, position, (error, n) => {
+    read(file.fd as number, buffer, 0, wanted, position, (error, n) => {
       reading = false;
       if (done) return;
       if (error) return fail(error);
       if (n === 0) {
         free.push(buffer);
+        // Shorter than the Content-Length sent: cut off, so the client can tell.
+        if (length !== undefined && bytes < length) return fail(new RangeError(`the file ended after ${bytes} of the ${length} bytes its Content-Length announced`));
         atEnd = true;
         return pump();
       }
