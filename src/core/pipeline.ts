@@ -353,7 +353,14 @@ export class Pipeline {
     if (typeof declared === 'string' && /^\d+$/.test(declared)) stream.length = Number(declared);
     if (stream.length === undefined && isNodeReadable(stream.source) && !stream.measured) {
       stream.measured = true;
-      void fileLength(stream.source).then((length) => {
+      // A file that cannot be opened says so while its size is asked, with nobody listening yet: an
+      // 'error' no one hears ends the process. Held here; the adapter finds the stream errored and
+      // cuts the response off, as for a failure after the first byte.
+      const source = stream.source;
+      const hold = () => {};
+      source.on('error', hold);
+      void fileLength(source).then((length) => {
+        source.off('error', hold);
         stream.length = length;
         this.completeStream(exchange, response, stream);
       });
