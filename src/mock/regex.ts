@@ -296,9 +296,10 @@ function tree(pattern: string): Node | null {
   return node;
 }
 
-/** Compiles the pattern the way Ajv does here: Unicode when it parses so, else plain. */
 /** Testers by pattern: made once (a sample tests the same few patterns hundreds of times; `test` without `g` keeps no state). */
 const testers = new Map<string, RegExp | undefined>();
+
+/** Compiles the pattern the way Ajv does here: Unicode when it parses so, else plain. */
 
 export function patternTester(pattern: string): RegExp | undefined {
   if (testers.has(pattern)) return testers.get(pattern);

@@ -8,7 +8,7 @@ import { escapeToken, resolvePointer } from '../document/pointer';
 import type { MediaTypeSpec } from '../document/operations';
 import { hash32, type Random, seeded } from './random';
 import { patternTester, stringMatching } from './regex';
-import { FORMAT_SAMPLES as FORMATS } from '../validation/format-samples';
+import { FORMAT_SAMPLES } from '../validation/format-samples';
 
 export type Direction = 'request' | 'response';
 
@@ -475,7 +475,7 @@ export class Sampler {
     const pattern = typeof schema.pattern === 'string' ? schema.pattern : undefined;
     const tester = pattern ? patternTester(pattern) : undefined;
     const fits = (text: string) => [...text].length >= min && [...text].length <= max && (!tester || tester.test(text));
-    const formatted = typeof schema.format === 'string' ? FORMATS[schema.format] : undefined;
+    const formatted = typeof schema.format === 'string' ? FORMAT_SAMPLES[schema.format] : undefined;
     if (formatted !== undefined && fits(formatted)) return formatted;
     if (pattern) {
       const matched = stringMatching(pattern, state.random, min, max);

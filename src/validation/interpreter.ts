@@ -19,7 +19,7 @@
 // test/unit/interpreter.test.ts compares it with Ajv on real documents' samples, valid and spoiled.
 import type Ajv from 'ajv';
 import { FORMAT_SAMPLES } from './format-samples';
-import { FORBIDDEN_KEYWORD, LAZY_REF_KEYWORD } from './transform';
+import { decodeFragment, FORBIDDEN_KEYWORD, LAZY_REF_KEYWORD } from './transform';
 
 export const ACCEPT = 0;
 export const REJECT = 1;
@@ -413,15 +413,6 @@ const OTHER_TYPES_KEYWORDS: Record<string, (value: unknown) => boolean> = {
   format: isString,
   ...Object.fromEntries(Object.keys(NUMBER_LIMITS).map((key) => [key, isNumber])),
 };
-
-/** A `$ref`'s fragment as a decoded JSON pointer. */
-function decodeFragment(ref: string): string {
-  try {
-    return decodeURIComponent(ref.slice(1));
-  } catch {
-    return ref.slice(1);
-  }
-}
 
 function verdict(ok: boolean): Verdict {
   return ok ? ACCEPT : REJECT;

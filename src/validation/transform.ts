@@ -17,7 +17,6 @@ export const LAZY_REF_KEYWORD = 'x-specbind-ref';
 const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', '$defs', 'definitions'];
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SCHEMA_SINGLES = ['additionalProperties', 'additionalItems', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems', 'contentSchema'];
-const SCHEMA_MAP_KEYS = new Set(SCHEMA_MAPS);
 /** Each schema-holding keyword's shape, looked up once per member by the transform. */
 const MAP = 1;
 const LIST = 2;
@@ -183,7 +182,7 @@ function deferRefs(node: unknown, names = false): any {
     const value = (node as Record<string, unknown>)[key];
     if (names) out[key] = deferRefs(value);
     else if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) out[LAZY_REF_KEYWORD] = decodeFragment(value);
-    else out[key] = NOT_SCHEMA.has(key) || !value || typeof value !== 'object' ? value : deferRefs(value, SCHEMA_MAP_KEYS.has(key));
+    else out[key] = NOT_SCHEMA.has(key) || !value || typeof value !== 'object' ? value : deferRefs(value, SCHEMA_KEYS.get(key) === MAP);
   }
   return out;
 }
@@ -193,7 +192,8 @@ function encodeFragment(pointer: string): string {
   return pointer.replace(/%/g, '%25');
 }
 
-function decodeFragment(ref: string): string {
+/** A `$ref`'s fragment (`#/a%20b`) as a decoded JSON pointer (`/a b`). */
+export function decodeFragment(ref: string): string {
   if (!ref.includes('%')) return ref.slice(1);
   try {
     return decodeURIComponent(ref.slice(1));
