@@ -32,7 +32,7 @@ export function accessLog(logger: Logger): AccessLog {
   const made = ownLogger(logger);
   if (!made) return (fields) => logger.info(fields, 'request');
   const { destination, bindings } = made;
-  return (fields) => destination.write(accessLine(bindings, fields));
+  return (fields) => destination.writeRoutine(accessLine(bindings, fields));
 }
 
 /** The line pino writes for `logger.info(fields, 'request')`: undefined fields left out, strings JSON-escaped. */

@@ -1,13 +1,13 @@
-// Where specbind's own logger writes: stdout, in batches. Each line goes into a 64 KiB buffer as it is
-// logged; the buffer is written with one synchronous write(2) when it is full or FLUSH_INTERVAL_MS
-// after its first line, whichever comes first. At 70k requests a second that is one write per ~280
-// lines instead of one a line, and a reader of the pipe (Docker, systemd, a shell) is woken ~250 times a
-// second instead of 70,000: per-line writes cost the benchmark's GET a fifth of its throughput
+// Where specbind's own logger writes: stdout, in batches. Each line is added to a batch of at most
+// 64 Ki characters (64 KiB of the ASCII access lines are) as it is logged; the batch is written with
+// one synchronous write(2) when it is full or FLUSH_INTERVAL_MS after its first line, whichever comes
+// first. At 70k requests a second that is one write per ~280 lines instead of one a line, and a reader
+// of the pipe (Docker, systemd, a shell) is woken ~250 times a second instead of 70,000: per-line writes cost the benchmark's GET a fifth of its throughput
 // (bench/README.md, "The access log").
 //
 // What can be lost: only on an end that runs no code (SIGKILL, the OOM killer, a native crash, or a
 // SIGTERM to a process that has no SIGTERM listener, which node does not turn into an 'exit'): the
-// lines of the last FLUSH_INTERVAL_MS, at most 64 KiB. Every other end writes them: close(),
+// lines of the last FLUSH_INTERVAL_MS, at most one batch. Every other end writes them: close(),
 // `specbind serve`'s SIGTERM and SIGINT (the drain ends in process.exit), an uncaught exception and
 // `process.exit()` (node's 'exit' event, where a synchronous write still runs). A line at level error or
 // fatal is written at once, with everything before it. `sync: true` (LOG_SYNC=1) writes every line
@@ -17,7 +17,8 @@ import { writeSync } from 'node:fs';
 
 /** How long a line may wait for the rest of its batch. */
 export const FLUSH_INTERVAL_MS = 20;
-const BATCH_BYTES = 64 * 1024;
+/** How much a batch holds: 64 Ki UTF-16 units, 64 KiB of the ASCII an access line is. */
+export const BATCH_CHARS = 64 * 1024;
 
 /** pino's lines begin `{"level":NN`; the level's first digit sits here. */
 const LEVEL_DIGIT = '{"level":'.length;
@@ -26,6 +27,11 @@ const URGENT_DIGIT = 53;
 
 export interface LogDestination {
   write(line: string): void;
+  /**
+   * A line known to be below error (the access line): its level is not read. Reading a character of a
+   * line built by concatenation makes V8 copy it into one flat string first, ~100 ns a line.
+   */
+  writeRoutine(line: string): void;
   /** Writes what is pending now, synchronously. */
   flushSync(): void;
 }
@@ -42,6 +48,10 @@ class LineAtOnce implements LogDestination {
     writeAll(this.fd, Buffer.from(line));
   }
 
+  writeRoutine(line: string): void {
+    this.write(line);
+  }
+
   flushSync(): void {}
 }
 
@@ -54,8 +64,13 @@ function flushAllAtExit(): void {
 }
 
 class Batched implements LogDestination {
-  private readonly batch = Buffer.allocUnsafe(BATCH_BYTES);
-  private length = 0;
+  /**
+   * The lines not yet written, as one string: appending a line costs ~90 ns less than encoding it into
+   * a buffer on its own (node, Bun and Deno alike, bench/README.md "The access log"); the batch is
+   * encoded once, when it is written.
+   */
+  private pending = '';
+  private readonly encoded = Buffer.allocUnsafe(BATCH_CHARS * 3);
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly fd: number) {
@@ -66,17 +81,20 @@ class Batched implements LogDestination {
   }
 
   write(line: string): void {
-    // A UTF-16 unit takes at most 3 bytes in UTF-8: checked without measuring the line.
-    if (this.length + line.length * 3 > BATCH_BYTES) {
+    this.writeRoutine(line);
+    if (line.charCodeAt(LEVEL_DIGIT) >= URGENT_DIGIT) this.flushSync();
+  }
+
+  writeRoutine(line: string): void {
+    if (this.pending.length + line.length > BATCH_CHARS) {
       this.flushSync();
-      if (line.length * 3 > BATCH_BYTES) {
+      if (line.length > BATCH_CHARS) {
         writeAll(this.fd, Buffer.from(line)); // longer than a batch (a big object at debug): on its own
         return;
       }
     }
-    this.length += utf8Write(this.batch, line, this.length);
-    if (line.charCodeAt(LEVEL_DIGIT) >= URGENT_DIGIT) this.flushSync();
-    else if (this.timer === undefined) {
+    this.pending += line;
+    if (this.timer === undefined) {
       holding.add(this);
       this.timer = setTimeout(this.onInterval, FLUSH_INTERVAL_MS);
       this.timer.unref(); // pending lines never keep a process alive: 'exit' writes them
@@ -94,10 +112,11 @@ class Batched implements LogDestination {
       this.timer = undefined;
     }
     holding.delete(this);
-    if (this.length === 0) return;
-    const length = this.length;
-    this.length = 0;
-    writeAll(this.fd, this.batch.subarray(0, length));
+    if (this.pending.length === 0) return;
+    const text = this.pending;
+    this.pending = '';
+    // A UTF-16 unit takes at most 3 bytes in UTF-8: the buffer holds any batch.
+    writeAll(this.fd, this.encoded.subarray(0, this.encoded.write(text, 0)));
   }
 }
 
@@ -129,15 +148,6 @@ function writeAll(fd: number, bytes: Buffer): void {
     }
   }
 }
-
-/**
- * `buffer.write(text, offset)` without its argument checks: node's own utf8Write (Bun and Deno have it
- * too) costs a third as much a line; `write` where a runtime lacks it.
- */
-const utf8Write: (buffer: Buffer, text: string, offset: number) => number =
-  typeof (Buffer.prototype as { utf8Write?: unknown }).utf8Write === 'function'
-    ? (buffer, text, offset) => (buffer as unknown as { utf8Write(text: string, offset: number): number }).utf8Write(text, offset)
-    : (buffer, text, offset) => buffer.write(text, offset);
 
 /** Descriptors a write failed on (told once). */
 const failed = new Set<number>();
