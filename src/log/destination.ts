@@ -2,8 +2,8 @@
 // 64 Ki characters (64 KiB of the ASCII access lines are) as it is logged; the batch is written with
 // one synchronous write(2) when it is full or FLUSH_INTERVAL_MS after its first line, whichever comes
 // first. At 70k requests a second that is one write per ~280 lines instead of one a line, and a reader
-// of the pipe (Docker, systemd, a shell) is woken ~250 times a second instead of 70,000: per-line writes cost the benchmark's GET a fifth of its throughput
-// (bench/README.md, "The access log").
+// of the pipe (Docker, systemd, a shell) is woken ~250 times a second instead of 70,000: per-line
+// writes cost the benchmark's GET a fifth of its throughput (bench/README.md, "The access log").
 //
 // What can be lost: only on an end that runs no code (SIGKILL, the OOM killer, a native crash, or a
 // SIGTERM to a process that has no SIGTERM listener, which node does not turn into an 'exit'): the
@@ -65,8 +65,8 @@ function flushAllAtExit(): void {
 
 class Batched implements LogDestination {
   /**
-   * The lines not yet written, as one string: appending a line costs ~90 ns less than encoding it into
-   * a buffer on its own (node, Bun and Deno alike, bench/README.md "The access log"); the batch is
+   * The lines not yet written, as one string: appending a line costs ~70 ns less than encoding it into
+   * a buffer on its own (node; Bun and Deno save as much or more, bench/README.md "The access log"); the batch is
    * encoded once, when it is written.
    */
   private pending = '';

@@ -300,7 +300,6 @@ function tree(pattern: string): Node | null {
 const testers = new Map<string, RegExp | undefined>();
 
 /** Compiles the pattern the way Ajv does here: Unicode when it parses so, else plain. */
-
 export function patternTester(pattern: string): RegExp | undefined {
   if (testers.has(pattern)) return testers.get(pattern);
   let tester: RegExp | undefined;
