@@ -1,5 +1,5 @@
 // Where specbind's own logger writes: stdout, in batches. Each line is added to a batch of at most
-// 64 Ki characters (64 KiB of the ASCII access lines are) as it is logged; the batch is written with
+// 64 KiB, as UTF-8, when it is logged; the batch is written with
 // one synchronous write(2) when it is full or FLUSH_INTERVAL_MS after its first line, whichever comes
 // first. At 70k requests a second that is one write per ~280 lines instead of one a line, and a reader
 // of the pipe (Docker, systemd, a shell) is woken ~250 times a second instead of 70,000: per-line
@@ -17,8 +17,8 @@ import { writeSync } from 'node:fs';
 
 /** How long a line may wait for the rest of its batch. */
 export const FLUSH_INTERVAL_MS = 20;
-/** How much a batch holds: 64 Ki UTF-16 units, 64 KiB of the ASCII an access line is. */
-export const BATCH_CHARS = 64 * 1024;
+/** How much a batch holds, in bytes of UTF-8. */
+export const BATCH_BYTES = 64 * 1024;
 
 /** pino's lines begin `{"level":NN`; the level's first digit sits here. */
 const LEVEL_DIGIT = '{"level":'.length;
@@ -28,10 +28,15 @@ const URGENT_DIGIT = 53;
 export interface LogDestination {
   write(line: string): void;
   /**
-   * A line known to be below error (the access line): its level is not read. Reading a character of a
-   * line built by concatenation makes V8 copy it into one flat string first, ~100 ns a line.
+   * Room for a line of at most `bytes` bytes at the end of the batch (what is pending is written first
+   * when it would not fit): where to write it in `batch`, then `advance` to where it ended. -1 when
+   * lines are not kept in a batch (sync) or the line could be longer than a batch: write its string.
    */
-  writeRoutine(line: string): void;
+  room(bytes: number): number;
+  /** The batch `room` gave a place in. */
+  readonly batch: Uint8Array;
+  /** The line written in place ends at `end`. */
+  advance(end: number): void;
   /** Writes what is pending now, synchronously. */
   flushSync(): void;
 }
@@ -42,15 +47,19 @@ export function logDestination(fd: number, sync: boolean): LogDestination {
 }
 
 class LineAtOnce implements LogDestination {
+  readonly batch = new Uint8Array(0);
+
   constructor(private readonly fd: number) {}
 
   write(line: string): void {
     writeAll(this.fd, Buffer.from(line));
   }
 
-  writeRoutine(line: string): void {
-    this.write(line);
+  room(): number {
+    return -1;
   }
+
+  advance(): void {}
 
   flushSync(): void {}
 }
@@ -65,12 +74,11 @@ function flushAllAtExit(): void {
 
 class Batched implements LogDestination {
   /**
-   * The lines not yet written, as one string: appending a line costs ~70 ns less than encoding it into
-   * a buffer on its own (node; Bun and Deno save as much or more, bench/README.md "The access log"); the batch is
-   * encoded once, when it is written.
+   * The lines not yet written, as the bytes that will be written: pino's lines encoded as they come,
+   * the access line written here in place (src/log/access-bytes.ts), so no line is kept as a string.
    */
-  private pending = '';
-  private readonly encoded = Buffer.allocUnsafe(BATCH_CHARS * 3);
+  readonly batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  private used = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly fd: number) {
@@ -81,19 +89,27 @@ class Batched implements LogDestination {
   }
 
   write(line: string): void {
-    this.writeRoutine(line);
-    if (line.charCodeAt(LEVEL_DIGIT) >= URGENT_DIGIT) this.flushSync();
-  }
-
-  writeRoutine(line: string): void {
-    if (this.pending.length + line.length > BATCH_CHARS) {
-      this.flushSync();
-      if (line.length > BATCH_CHARS) {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: the exact length is counted only near the end of a batch.
+    if (this.used + line.length * 3 > BATCH_BYTES) {
+      const length = Buffer.byteLength(line);
+      if (this.used + length > BATCH_BYTES) this.flushSync();
+      if (length > BATCH_BYTES) {
         writeAll(this.fd, Buffer.from(line)); // longer than a batch (a big object at debug): on its own
         return;
       }
     }
-    this.pending += line;
+    this.advance(this.used + this.batch.write(line, this.used));
+    if (line.charCodeAt(LEVEL_DIGIT) >= URGENT_DIGIT) this.flushSync();
+  }
+
+  room(bytes: number): number {
+    if (bytes > BATCH_BYTES) return -1;
+    if (this.used + bytes > BATCH_BYTES) this.flushSync();
+    return this.used;
+  }
+
+  advance(end: number): void {
+    this.used = end;
     if (this.timer === undefined) {
       holding.add(this);
       this.timer = setTimeout(this.onInterval, FLUSH_INTERVAL_MS);
@@ -112,11 +128,10 @@ class Batched implements LogDestination {
       this.timer = undefined;
     }
     holding.delete(this);
-    if (this.pending.length === 0) return;
-    const text = this.pending;
-    this.pending = '';
-    // A UTF-16 unit takes at most 3 bytes in UTF-8: the buffer holds any batch.
-    writeAll(this.fd, this.encoded.subarray(0, this.encoded.write(text, 0)));
+    if (this.used === 0) return;
+    const used = this.used;
+    this.used = 0;
+    writeAll(this.fd, this.batch.subarray(0, used));
   }
 }
 

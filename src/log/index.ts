@@ -1,6 +1,6 @@
 // The logger: pino, JSON lines, level from LOG_LEVEL (default info); pretty-printing is left to a
 // pipe (`| npx pino-pretty`) so the server never pays for it. Lines go to stdout in batches, at most
-// 20 ms or 64 Ki characters late (src/log/destination.ts); `sync: true` or LOG_SYNC=1 writes each as it is logged.
+// 20 ms or 64 KiB late (src/log/destination.ts); `sync: true` or LOG_SYNC=1 writes each as it is logged.
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { logDestination, type LogDestination } from './destination';
@@ -10,7 +10,7 @@ export interface LoggerOptions {
   level?: string;
   /**
    * true: every line is written when it is logged (a kill -9 loses none). Default false (env
-   * LOG_SYNC=1 sets it): lines are written in batches, when 64 Ki characters have gathered or 20 ms after the
+   * LOG_SYNC=1 sets it): lines are written in batches, when 64 KiB have gathered or 20 ms after the
    * first; error and fatal lines at once, and everything on close() and process exit.
    */
   sync?: boolean;

@@ -1,5 +1,5 @@
 // The log's durability (src/log/destination.ts): lines are written in batches, at most
-// FLUSH_INTERVAL_MS or one batch (64 Ki characters) late. Each test runs a server at the library's defaults with its stdout on
+// FLUSH_INTERVAL_MS or one batch (64 KiB) late. Each test runs a server at the library's defaults with its stdout on
 // a real file, loads it, ends the process in one of the ways processes end, and compares the request
 // ids the client received with the access lines that reached the file.
 import { spawn, type ChildProcess } from 'node:child_process';

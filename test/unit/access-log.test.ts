@@ -1,9 +1,11 @@
 // The access line specbind writes itself (src/log/access.ts) must be the line pino would have written
 // for `logger.info(fields, 'request')`: same keys in the same order, same values, valid JSON whatever
-// the URL or request id holds.
+// the URL or request id holds. The logger specbind makes writes the line as bytes straight into its
+// batch (src/log/access-bytes.ts): the same bytes, or it declines and the string version is written.
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { accessLine, type AccessFields } from '../../src/log/access';
+import { accessLineBound, writeAccessLine } from '../../src/log/access-bytes';
 
 const BINDINGS = `,"pid":${process.pid},"hostname":"host \\"one\\"","name":"specbind"`;
 
@@ -50,5 +52,64 @@ describe('the access line', () => {
       const written = /"ms":([^,]+),/.exec(line)![1];
       if (written !== JSON.stringify(ms)) throw new Error(`${ms} written as ${written}`);
     }
+  });
+});
+
+/** The line as the byte writer writes it after 7 bytes of something else, or undefined when it declines. */
+function bytesLine(fields: AccessFields, time: number): string | undefined {
+  const bindings = Buffer.from(BINDINGS);
+  const out = Buffer.alloc(7 + accessLineBound(bindings, fields), 0xff);
+  const end = writeAccessLine(out, 7, bindings, fields, time);
+  if (end < 0) return undefined;
+  expect(end).toBeLessThanOrEqual(out.length);
+  return out.subarray(7, end).toString('utf8');
+}
+
+describe('the access line written as bytes', () => {
+  const TIME = 1_765_000_000_123;
+
+  it.each(CASES)('is the string line, byte for byte, or declines when a field needs escaping: %s', (_name, fields) => {
+    const rounded = { ...fields, ms: Math.round(fields.ms * 1000) / 1000 };
+    const line = bytesLine(rounded, TIME);
+    const needsEscaping = [rounded.reqId, rounded.operationId, rounded.method, rounded.url].some((text) => text !== undefined && JSON.stringify(text) !== `"${text}"`);
+    if (needsEscaping) expect(line).toBeUndefined();
+    else expect(line).toBe(accessLine(BINDINGS, rounded, TIME));
+  });
+
+  it('agrees with the string line on random fields, and declines exactly what needs escaping or is no plain number', () => {
+    const plainChars = 'abcXYZ019/-_.?=&%:@~ ';
+    const needEscaping = '"\\\u0001\u007f\u00e9\u2028';
+    const pick = (chars: string) => chars[Math.floor(Math.random() * chars.length)];
+    const text = (n: number) => Array.from({ length: n }, () => pick(Math.random() < 0.01 ? needEscaping : plainChars)).join('');
+    let written = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const fields: AccessFields = {
+        reqId: text(1 + (i % 12)),
+        operationId: i % 5 ? text(i % 9) : undefined,
+        method: ['GET', 'POST', 'PATCH'][i % 3],
+        url: `/${text(i % 40)}`,
+        status: 100 + (i % 500),
+        ms: Math.round(Math.random() * 10 ** (i % 9)) / 1000,
+        ...(i % 7 === 0 ? { bytes: Math.floor(Math.random() * 2 ** 40), stream: ['complete', 'aborted'][i % 2] } : {}),
+      };
+      const line = bytesLine(fields, TIME + i);
+      const plain = [fields.reqId, fields.operationId, fields.url].every((t) => t === undefined || /^[\x20-\x7e]*$/.test(t) && !/["\\]/.test(t));
+      if (!plain) {
+        expect(line).toBeUndefined();
+        continue;
+      }
+      written++;
+      if (line !== accessLine(BINDINGS, fields, TIME + i)) throw new Error(`differs for ${JSON.stringify(fields)}: ${line}`);
+      JSON.parse(line!);
+    }
+    expect(written).toBeGreaterThan(10_000);
+  });
+
+  it('declines numbers JSON prints otherwise than as digits', () => {
+    const base: AccessFields = { reqId: 'r', operationId: 'o', method: 'GET', url: '/', status: 200, ms: 1 };
+    expect(bytesLine({ ...base, ms: 0.1 + 0.2 }, TIME)).toBeUndefined(); // not a whole number of microseconds
+    expect(bytesLine({ ...base, ms: Number.NaN }, TIME)).toBeUndefined();
+    expect(bytesLine({ ...base, bytes: Number.POSITIVE_INFINITY, stream: 'complete' }, TIME)).toBeUndefined();
+    expect(bytesLine({ ...base, ms: 1e21 }, TIME)).toBeUndefined();
   });
 });

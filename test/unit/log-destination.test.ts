@@ -4,7 +4,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BATCH_CHARS, FLUSH_INTERVAL_MS, logDestination } from '../../src/log/destination';
+import { BATCH_BYTES, FLUSH_INTERVAL_MS, logDestination, type LogDestination } from '../../src/log/destination';
 
 let dir: string;
 let file: string;
@@ -56,7 +56,7 @@ test('a full batch is written before the line that would overflow it, and order 
   const destination = logDestination(fd, false);
   const pad = 'x'.repeat(1000);
   const lines: string[] = [];
-  for (let n = 0; lines.join('').length <= BATCH_CHARS; n++) {
+  for (let n = 0; lines.join('').length <= BATCH_BYTES; n++) {
     lines.push(info(n, pad));
     destination.write(lines[n]);
   }
@@ -68,7 +68,7 @@ test('a full batch is written before the line that would overflow it, and order 
 
 test('a line longer than a batch is written on its own, after what came before', () => {
   const destination = logDestination(fd, false);
-  const huge = info(2, 'y'.repeat(BATCH_CHARS));
+  const huge = info(2, 'y'.repeat(BATCH_BYTES));
   destination.write(info(1));
   destination.write(huge);
   expect(written()).toBe(info(1) + huge);
@@ -80,13 +80,39 @@ test('sync: every line is written when it is logged', () => {
   expect(written()).toBe(info(1));
 });
 
-test('routine lines (the access log) wait in the same batch as pino\'s, in the order they came', () => {
+/** A line written in place, as the access log writes its own (src/log/access-bytes.ts). */
+function writeInPlace(destination: LogDestination, line: string): boolean {
+  const at = destination.room(line.length);
+  if (at < 0) return false;
+  destination.advance(at + Buffer.from(destination.batch.buffer, destination.batch.byteOffset).write(line, at, 'latin1'));
+  return true;
+}
+
+test('lines written in place (the access log) wait in the same batch as pino\'s, in the order they came', () => {
   const destination = logDestination(fd, false);
   destination.write(info(1));
-  destination.writeRoutine(info(2));
+  expect(writeInPlace(destination, info(2))).toBe(true);
   destination.write(info(3));
   expect(written()).toBe('');
   const error = '{"level":50,"msg":"broken"}\n';
   destination.write(error);
   expect(written()).toBe(info(1) + info(2) + info(3) + error);
+});
+
+test('a line written in place that would overflow the batch has the batch written first', () => {
+  const destination = logDestination(fd, false);
+  const pad = 'x'.repeat(1000);
+  const lines: string[] = [];
+  for (let n = 0; lines.join('').length <= BATCH_BYTES; n++) {
+    lines.push(info(n, pad));
+    expect(writeInPlace(destination, lines[n])).toBe(true);
+  }
+  expect(written()).toBe(lines.slice(0, -1).join(''));
+  destination.flushSync();
+  expect(written()).toBe(lines.join(''));
+});
+
+test('no room in place for a line longer than a batch, nor in sync mode: such lines go as strings', () => {
+  expect(logDestination(fd, false).room(BATCH_BYTES + 1)).toBe(-1);
+  expect(logDestination(fd, true).room(10)).toBe(-1);
 });
