@@ -1,6 +1,8 @@
 // A/B of server configurations on the benchmark's GET (and POST): each configuration a fresh process,
 // configurations alternated and their order reversed every round, medians of req/s and server CPU per
-// request, ratios to the first. For what one setting costs; the main comparison is bench/run.ts.
+// request, ratios to the first. For what one setting costs; the main comparison is bench/run.ts. Each
+// round's line also says how much of the server's core other processes took and how busy the load
+// core was: a run the machine disturbed shows there (or does not, and the spread is the machine's).
 // Each server runs its defaults (specbind's access log at info) unless the configuration sets ENV.
 //   npx tsx bench/ab.ts raw specbind specbind:BENCH_METRICS=0 [--rounds 7] [--seconds 4] [--post]
 // A configuration is `<server>[:ENV=value,ENV=value]`: a file of bench/servers/ and its environment.
@@ -9,6 +11,14 @@ import { measure } from './lib/measure';
 import { startServer } from './lib/proc';
 import { fmt, median, table } from './lib/report';
 import { GET_PATH, POST_BODY, POST_PATH } from './run';
+
+/** One measured run: req/s, server CPU µs per request, others' share of the server's core, the load core's busy share. */
+interface Run {
+  rps: number;
+  cpu: number;
+  others: number;
+  load: number;
+}
 
 interface Config {
   label: string;
@@ -27,6 +37,10 @@ function parseConfig(text: string): Config {
   return { label: text, server, env };
 }
 
+function describe(op: string, run: Run): string {
+  return `${op} ${fmt.int(run.rps)} req/s ${run.cpu.toFixed(2)} µs (others on the server's core ${(run.others * 100).toFixed(0)} %, load core busy ${(run.load * 100).toFixed(0)} %)`;
+}
+
 async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -37,7 +51,7 @@ async function main() {
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const ops = values.post ? (['get', 'post'] as const) : (['get'] as const);
-  const runs = new Map(configs.map((c) => [c.label, { get: [] as Array<{ rps: number; cpu: number }>, post: [] as Array<{ rps: number; cpu: number }> }]));
+  const runs = new Map(configs.map((c) => [c.label, { get: [] as Run[], post: [] as Run[] }]));
   for (let round = 0; round < rounds; round++) {
     for (const config of round % 2 ? [...configs].reverse() : configs) {
       const server = await startServer(config.server, { env: { LOG_LEVEL: undefined, LOG_SYNC: undefined, ...config.env } });
@@ -47,9 +61,9 @@ async function main() {
           const load = op === 'get' ? { path: GET_PATH, method: 'GET' as const } : { path: POST_PATH, method: 'POST' as const, body: POST_BODY };
           const m = await measure(server, load.path, { method: load.method, body: 'body' in load ? load.body : undefined, seconds });
           if (m.errors) throw new Error(`${config.label}: ${m.errors} error answers during the ${op} run`);
-          runs.get(config.label)![op].push({ rps: m.rps, cpu: m.cpuUsPerReq });
+          runs.get(config.label)![op].push({ rps: m.rps, cpu: m.cpuUsPerReq, others: m.serverCoreOthers, load: m.loadCoreBusy });
         }
-        console.log(`  round ${round + 1}/${rounds} ${config.label}: ${ops.map((op) => `${op} ${fmt.int(runs.get(config.label)![op].at(-1)!.rps)} req/s ${runs.get(config.label)![op].at(-1)!.cpu.toFixed(2)} µs`).join(', ')}`);
+        console.log(`  round ${round + 1}/${rounds} ${config.label}: ${ops.map((op) => `${describe(op, runs.get(config.label)![op].at(-1)!)}`).join(', ')}`);
       } finally {
         await server.stop();
       }

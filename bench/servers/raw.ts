@@ -1,6 +1,8 @@
 // raw node:http with hand-written routing and checks: the limit every other variant is compared with.
 // BENCH_RAW_ACCESS_LOG=1 ('raw-pino') also writes specbind's access line through a default pino logger
 // (synchronous writes to stdout), when the response finishes: what the line itself costs, without specbind.
+// BENCH_RAW_SPIN_US=N busy-waits N µs a request before answering: what N µs of work a request costs in
+// this benchmark's figures (bench/ab.ts raw raw:BENCH_RAW_SPIN_US=2; bench/README.md "What a microsecond costs").
 import { createServer, type ServerResponse } from 'node:http';
 import pino from 'pino';
 import { answer, HOST, isNewPet, parsePetId, PORT, ready } from './common';
@@ -13,8 +15,16 @@ function send(res: ServerResponse, status: number, value: unknown): void {
 
 const accessLog = process.env.BENCH_RAW_ACCESS_LOG === '1' ? pino({ name: 'raw' }) : undefined;
 let requests = 0;
+const spinMs = Number(process.env.BENCH_RAW_SPIN_US ?? 0) / 1000;
+
+/** Busy for `ms` of wall time: work that costs only CPU, no allocation, no I/O. */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
 
 const server = createServer((req, res) => {
+  if (spinMs) spin(spinMs);
   if (accessLog) {
     const started = performance.now();
     const reqId = `raw${(requests++).toString(36)}`;
