@@ -1,9 +1,9 @@
 // Where specbind's own logger writes: stdout, in batches. Each line is added to a batch of at most
-// 64 KiB, as UTF-8, when it is logged; the batch is written with
-// one synchronous write(2) when it is full or FLUSH_INTERVAL_MS after its first line, whichever comes
-// first. At 70k requests a second that is one write per ~280 lines instead of one a line, and a reader
-// of the pipe (Docker, systemd, a shell) is woken ~250 times a second instead of 70,000: per-line
-// writes cost the benchmark's GET a fifth of its throughput (bench/README.md, "The access log").
+// 64 KiB, as UTF-8, when it is logged; the batch is written with one synchronous write(2) when it is
+// full or FLUSH_INTERVAL_MS after its first line, whichever comes first. At 70k requests a second that
+// is one write per ~280 lines instead of one a line, and a reader of the pipe (Docker, systemd, a
+// shell) is woken ~250 times a second instead of 70,000: per-line writes cost the benchmark's GET a
+// fifth of its throughput (bench/README.md, "The access log").
 //
 // What can be lost: only on an end that runs no code (SIGKILL, the OOM killer, a native crash, or a
 // SIGTERM to a process that has no SIGTERM listener, which node does not turn into an 'exit'): the
@@ -98,7 +98,7 @@ class Batched implements LogDestination {
         return;
       }
     }
-    this.advance(this.used + this.batch.write(line, this.used));
+    this.advance(this.used + utf8Write(this.batch, line, this.used));
     if (line.charCodeAt(LEVEL_DIGIT) >= URGENT_DIGIT) this.flushSync();
   }
 
@@ -163,6 +163,16 @@ function writeAll(fd: number, bytes: Buffer): void {
     }
   }
 }
+
+/**
+ * `buffer.write(text, offset)` without its argument checks: node's own utf8Write (Bun and Deno have it
+ * too) costs less a line (78 against 83–111 ns for a 170-character line, node 20); `write` where a
+ * runtime lacks it.
+ */
+const utf8Write: (buffer: Buffer, text: string, offset: number) => number =
+  typeof (Buffer.prototype as { utf8Write?: unknown }).utf8Write === 'function'
+    ? (buffer, text, offset) => (buffer as unknown as { utf8Write(text: string, offset: number): number }).utf8Write(text, offset)
+    : (buffer, text, offset) => buffer.write(text, offset);
 
 /** Descriptors a write failed on (told once). */
 const failed = new Set<number>();

@@ -52,13 +52,25 @@ test('text beyond ASCII is written as UTF-8, byte for byte', () => {
   expect(readFileSync(file)).toEqual(Buffer.from(lines.join('')));
 });
 
-test('a full batch is written before the line that would overflow it, and order holds', () => {
+/** A line written in place, as the access log writes its own (src/log/access-bytes.ts). */
+function writeInPlace(destination: LogDestination, line: string): void {
+  const at = destination.room(line.length);
+  expect(at).toBeGreaterThanOrEqual(0);
+  destination.advance(at + (destination.batch as Buffer).write(line, at, 'latin1'));
+}
+
+const ADDING: Array<[string, (destination: LogDestination, line: string) => void]> = [
+  ['as a string (pino\'s lines)', (destination, line) => destination.write(line)],
+  ['in place (the access line)', writeInPlace],
+];
+
+test.each(ADDING)('a full batch is written before the line, added %s, that would overflow it, and order holds', (_how, add) => {
   const destination = logDestination(fd, false);
   const pad = 'x'.repeat(1000);
   const lines: string[] = [];
   for (let n = 0; lines.join('').length <= BATCH_BYTES; n++) {
     lines.push(info(n, pad));
-    destination.write(lines[n]);
+    add(destination, lines[n]);
   }
   // The last line did not fit: everything before it is in the file, the last line still waits.
   expect(written()).toBe(lines.slice(0, -1).join(''));
@@ -80,36 +92,15 @@ test('sync: every line is written when it is logged', () => {
   expect(written()).toBe(info(1));
 });
 
-/** A line written in place, as the access log writes its own (src/log/access-bytes.ts). */
-function writeInPlace(destination: LogDestination, line: string): boolean {
-  const at = destination.room(line.length);
-  if (at < 0) return false;
-  destination.advance(at + Buffer.from(destination.batch.buffer, destination.batch.byteOffset).write(line, at, 'latin1'));
-  return true;
-}
-
 test('lines written in place (the access log) wait in the same batch as pino\'s, in the order they came', () => {
   const destination = logDestination(fd, false);
   destination.write(info(1));
-  expect(writeInPlace(destination, info(2))).toBe(true);
+  writeInPlace(destination, info(2));
   destination.write(info(3));
   expect(written()).toBe('');
   const error = '{"level":50,"msg":"broken"}\n';
   destination.write(error);
   expect(written()).toBe(info(1) + info(2) + info(3) + error);
-});
-
-test('a line written in place that would overflow the batch has the batch written first', () => {
-  const destination = logDestination(fd, false);
-  const pad = 'x'.repeat(1000);
-  const lines: string[] = [];
-  for (let n = 0; lines.join('').length <= BATCH_BYTES; n++) {
-    lines.push(info(n, pad));
-    expect(writeInPlace(destination, lines[n])).toBe(true);
-  }
-  expect(written()).toBe(lines.slice(0, -1).join(''));
-  destination.flushSync();
-  expect(written()).toBe(lines.join(''));
 });
 
 test('no room in place for a line longer than a batch, nor in sync mode: such lines go as strings', () => {
