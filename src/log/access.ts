@@ -6,7 +6,7 @@
 // the batch (./access-bytes.ts), or as the string `accessLine` when a field needs escaping. A logger
 // the caller gave goes through its `info()` as any other line.
 import type { Logger } from 'pino';
-import { accessLineBound, writeAccessLine } from './access-bytes';
+import { AccessLineWriter } from './access-bytes';
 import { ownLogger } from './index';
 
 export interface AccessFields {
@@ -34,13 +34,13 @@ export function accessLog(logger: Logger): AccessLog {
   const made = ownLogger(logger);
   if (!made) return (fields) => logger.info(fields, 'request');
   const { destination, bindings } = made;
-  const bindingBytes = new Uint8Array(Buffer.from(bindings)); // a plain Uint8Array, as the constants: one kind for put()
+  const writer = new AccessLineWriter(new Uint8Array(Buffer.from(bindings))); // a plain Uint8Array, as the constants: one kind for put()
   // In place, no string made: ~980 bytes less allocated a request than building the line as a string
   // and encoding it later (bench/inprocess.ts --allocations; bench/README.md "The access log").
   return (fields) => {
     const time = Date.now();
-    const at = destination.room(accessLineBound(bindingBytes, fields));
-    const end = at < 0 ? -1 : writeAccessLine(destination.batch, at, bindingBytes, fields, time);
+    const at = destination.room(writer.bound(fields));
+    const end = at < 0 ? -1 : writer.write(destination.batch, at, fields, time);
     if (end < 0) destination.write(accessLine(bindings, fields, time));
     else destination.advance(end);
   };

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { accessLine, type AccessFields } from '../../src/log/access';
-import { accessLineBound, writeAccessLine } from '../../src/log/access-bytes';
+import { AccessLineWriter } from '../../src/log/access-bytes';
 
 const BINDINGS = `,"pid":${process.pid},"hostname":"host \\"one\\"","name":"specbind"`;
 
@@ -56,10 +56,9 @@ describe('the access line', () => {
 });
 
 /** The line as the byte writer writes it after 7 bytes of something else, or undefined when it declines. */
-function bytesLine(fields: AccessFields, time: number): string | undefined {
-  const bindings = Buffer.from(BINDINGS);
-  const out = Buffer.alloc(7 + accessLineBound(bindings, fields), 0xff);
-  const end = writeAccessLine(out, 7, bindings, fields, time);
+function bytesLine(fields: AccessFields, time: number, writer = new AccessLineWriter(Buffer.from(BINDINGS))): string | undefined {
+  const out = Buffer.alloc(7 + writer.bound(fields), 0xff);
+  const end = writer.write(out, 7, fields, time);
   if (end < 0) return undefined;
   expect(end).toBeLessThanOrEqual(out.length);
   return out.subarray(7, end).toString('utf8');
@@ -82,7 +81,9 @@ describe('the access line written as bytes', () => {
     const pick = (chars: string) => chars[Math.floor(Math.random() * chars.length)];
     const text = (n: number) => Array.from({ length: n }, () => pick(Math.random() < 0.01 ? needEscaping : plainChars)).join('');
     let written = 0;
+    const writer = new AccessLineWriter(Buffer.from(BINDINGS)); // one writer, as a logger has: its head is kept for a millisecond
     for (let i = 0; i < 20_000; i++) {
+      const time = TIME + Math.floor(i / 3);
       const fields: AccessFields = {
         reqId: text(1 + (i % 12)),
         operationId: i % 5 ? text(i % 9) : undefined,
@@ -92,17 +93,28 @@ describe('the access line written as bytes', () => {
         ms: Math.round(Math.random() * 10 ** (i % 9)) / 1000,
         ...(i % 7 === 0 ? { bytes: Math.floor(Math.random() * 2 ** 40), stream: ['complete', 'aborted'][i % 2] } : {}),
       };
-      const line = bytesLine(fields, TIME + i);
+      const line = bytesLine(fields, time, writer);
       const plain = [fields.reqId, fields.operationId, fields.url].every((t) => t === undefined || /^[\x20-\x7e]*$/.test(t) && !/["\\]/.test(t));
       if (!plain) {
         expect(line).toBeUndefined();
         continue;
       }
       written++;
-      if (line !== accessLine(BINDINGS, fields, TIME + i)) throw new Error(`differs for ${JSON.stringify(fields)}: ${line}`);
+      if (line !== accessLine(BINDINGS, fields, time)) throw new Error(`differs for ${JSON.stringify(fields)}: ${line}`);
       JSON.parse(line!);
     }
     expect(written).toBeGreaterThan(10_000);
+  });
+
+  it('keeps each writer to its own bindings and time, the same millisecond or the next', () => {
+    const fields: AccessFields = { reqId: 'r1', operationId: 'o', method: 'GET', url: '/', status: 200, ms: 0.5 };
+    const other = `,"pid":1,"hostname":"h","name":"other"`;
+    const ours = new AccessLineWriter(Buffer.from(BINDINGS));
+    const theirs = new AccessLineWriter(Buffer.from(other));
+    for (const time of [TIME, TIME, TIME + 1, 999, 2 ** 31 + 5, TIME + 1]) {
+      expect(bytesLine(fields, time, ours)).toBe(accessLine(BINDINGS, fields, time));
+      expect(bytesLine(fields, time, theirs)).toBe(accessLine(other, fields, time));
+    }
   });
 
   it('declines numbers JSON prints otherwise than as digits', () => {
