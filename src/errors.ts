@@ -41,6 +41,9 @@ export interface HttpErrorOptions {
   cause?: unknown;
 }
 
+/** False where the intrinsics are frozen (SES `lockdown()`, `--frozen-intrinsics`): errors then keep their stacks. */
+const STACK_LIMIT_WRITABLE = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true && Object.isExtensible(Error);
+
 /**
  * Thrown by handlers (or specbind itself) to send a declared error response.
  * `target` is a status (404) or a declared response name ('noBuildInfo').
@@ -65,8 +68,21 @@ export class HttpError extends Error {
     return typeof this.target === 'number' ? this.target : undefined;
   }
 
+  /**
+   * specbind's own answer (a 400, 404, 413…), made without a stack trace: it is a refusal, not a bug,
+   * and a stack of specbind's frames would tell nobody anything. Capturing one was the largest single
+   * cost of a refused request (V8 walks and summarizes every optimized frame on the stack). An error a
+   * handler makes with `new HttpError()` keeps its stack.
+   */
   static of(code: ProblemCode, detail?: string, extra: { errors?: ViolationDetail[]; headers?: Record<string, string> } = {}): HttpError {
-    const error = new HttpError(PROBLEMS[code].status, detail, { headers: extra.headers });
+    const limit = Error.stackTraceLimit;
+    if (STACK_LIMIT_WRITABLE) Error.stackTraceLimit = 0;
+    let error: HttpError;
+    try {
+      error = new HttpError(PROBLEMS[code].status, detail, { headers: extra.headers });
+    } finally {
+      if (STACK_LIMIT_WRITABLE) Error.stackTraceLimit = limit;
+    }
     error.code = code;
     error.errors = extra.errors;
     return error;

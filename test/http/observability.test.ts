@@ -111,6 +111,20 @@ describe('request logs', () => {
     expect(requestLine('boom-1')).toMatchObject({ status: 500, operationId: 'boom' });
   });
 
+  it("keeps a handler error's stack frames after refused requests, whose own errors carry none", async () => {
+    // specbind makes its refusals (400, 404, 413…) without a stack trace; the limit it lowers for that
+    // must be back before anything else makes an error.
+    const limit = Error.stackTraceLimit;
+    expect((await api.request('GET', '/pets/abc')).status).toBe(400);
+    expect((await api.request('GET', '/nowhere')).status).toBe(404);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(HttpError.of('validationFailed', 'no').stack).toBe('HttpError: no');
+    expect(new HttpError(404, 'gone').stack).toMatch(/\n\s+at /);
+    await api.request('GET', '/boom', { headers: { 'x-request-id': 'boom-after-400' } });
+    const error = lines.find((l) => l.level === 50 && l.reqId === 'boom-after-400');
+    expect(error.err.stack).toMatch(/the handler broke\n\s+at /);
+  });
+
   it('logs requests that match no operation without an operationId', async () => {
     await api.request('GET', '/nowhere', { headers: { 'x-request-id': 'lost-1' } });
     const line = requestLine('lost-1');
