@@ -34,7 +34,12 @@ const encoder = new TextEncoder();
 
 /** A web Request as the core's request, body and responder. */
 class FetchExchange implements CoreRequest, RequestBody, Responder {
-  private arrived = false;
+  /**
+   * Whether all of the body is in (or there is none); undefined until someone asks. Not read from
+   * `request.body` up front: Deno builds a ReadableStream on that read, and `arrayBuffer()` then
+   * collects the body through it (a bare Deno.serve POST 84k → 65k req/s).
+   */
+  private arrived: boolean | undefined;
   private readonly waiting: Array<() => void> = [];
   private sent = false;
   private headers?: Headers;
@@ -44,9 +49,7 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   constructor(
     private readonly request: Request,
     private readonly resolve: (response: Response) => void,
-  ) {
-    if (!request.body) this.arrived = true;
-  }
+  ) {}
 
   get method(): string {
     return this.request.method;
@@ -82,12 +85,6 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
       done(HttpError.of('payloadTooLarge', `the body is ${declared} bytes; the limit is ${limit}`));
       return;
     }
-    const body = this.request.body;
-    if (!body) {
-      this.finished();
-      done(undefined, Buffer.alloc(0));
-      return;
-    }
     if (Number.isFinite(declared)) {
       // A declared length within the limit: the runtime reads the whole body natively, ~3× faster
       // under Bun than pulling it through a reader. A body longer than it declared is the runtime's
@@ -103,6 +100,12 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
           done(error);
         },
       );
+      return;
+    }
+    const body = this.request.body;
+    if (!body) {
+      this.finished();
+      done(undefined, Buffer.alloc(0));
       return;
     }
     const reader = body.getReader();
@@ -145,7 +148,7 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   }
 
   get complete(): boolean {
-    return this.arrived;
+    return (this.arrived ??= this.request.body === null);
   }
 
   /** Nothing to close: the runtime owns the connection and reads (or drops) what is left. */
@@ -154,7 +157,7 @@ class FetchExchange implements CoreRequest, RequestBody, Responder {
   }
 
   onComplete(listener: () => void): void {
-    if (this.arrived) queueMicrotask(listener);
+    if (this.complete) queueMicrotask(listener);
     else this.waiting.push(listener);
   }
 
