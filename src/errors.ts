@@ -70,9 +70,10 @@ export class HttpError extends Error {
 
   /**
    * specbind's own answer (a 400, 404, 413…), made without a stack trace: it is a refusal, not a bug,
-   * and a stack of specbind's frames would tell nobody anything. Capturing one was the largest single
-   * cost of a refused request (V8 walks and summarizes every optimized frame on the stack). An error a
-   * handler makes with `new HttpError()` keeps its stack.
+   * and a stack of specbind's frames would tell nobody anything. V8 walks and summarizes every
+   * optimized frame to capture one; without it and without the throw (src/core/pipeline.ts, Refusal) a
+   * GET refused with a 400 costs 29 µs of CPU instead of 48 (bench/README.md, "Refused requests"). An
+   * error a handler makes with `new HttpError()` keeps its stack.
    */
   static of(code: ProblemCode, detail?: string, extra: { errors?: ViolationDetail[]; headers?: Record<string, string> } = {}): HttpError {
     const limit = Error.stackTraceLimit;

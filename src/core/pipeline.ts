@@ -212,7 +212,7 @@ class RequestParts implements RawParameters {
 /**
  * A refusal (a 400) handed back by the steps `conclude` runs instead of thrown. Under node a `throw`
  * costs a walk of the stack: V8 computes where it was thrown and captures frames for the message it
- * keeps, since node asks it to for uncaught exceptions; that was a tenth of a refused request's CPU.
+ * keeps, since node asks it to for uncaught exceptions: ~6 % of a refused request's CPU under perf.
  */
 class Refusal {
   constructor(readonly error: HttpError) {}

@@ -13,7 +13,7 @@
 // line encoded into the batch (bench/access-line.ts). What is left is the byte-by-byte copying.
 import type { AccessFields } from './access';
 
-/** Bytes a line needs at most beyond its strings and its head: the keys, the numbers, the punctuation. */
+/** Bytes a line needs at most beyond its strings and the logger's bindings: the keys, the numbers, the punctuation. */
 const FIXED_BYTES = 320;
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
