@@ -1,7 +1,7 @@
 // What one access line costs to write, alone: the byte writer (src/log/access-bytes.ts) and the string
-// line it falls back to (src/log/access.ts) encoded into the batch, on the benchmark's GET line, one millisecond's time shared
-// by ~50 lines as at 50k req/s. ns a line, the median of the rounds, the loop's own cost (the fields
-// object, Date.now()) taken off. Compiled, as the servers run.
+// line it falls back to (src/log/access.ts) encoded into the batch, on the benchmark's GET line, one
+// millisecond's time shared by ~50 lines as at 50k req/s. ns a line, the median of the rounds, the
+// loop's own cost (the fields object, Date.now()) taken off. Compiled, as the servers run.
 //   npx tsx bench/access-line.ts [--lines 2000000] [--rounds 7] [--runtime /path/to/node|bun|deno]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
